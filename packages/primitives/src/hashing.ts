@@ -3,6 +3,7 @@ import { createBLAKE2b, createXXHash64 } from "hash-wasm";
 // hash-wasm builds its hashers asynchronously; we create them once here so every
 // caller gets a synchronous API, which the runtime and trie need (no awaits inside
 // a state transition).
+const blake64 = await createBLAKE2b(64);
 const blake128 = await createBLAKE2b(128);
 const blake256 = await createBLAKE2b(256);
 const blake512 = await createBLAKE2b(512);
@@ -17,6 +18,10 @@ function run(h: Hasher, data: Uint8Array): Uint8Array {
   h.init();
   h.update(data);
   return h.digest("binary");
+}
+
+export function blake2b64(data: Uint8Array): Uint8Array {
+  return run(blake64, data);
 }
 
 export function blake2b128(data: Uint8Array): Uint8Array {
