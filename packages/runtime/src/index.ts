@@ -27,3 +27,4 @@ export { BalancesStorage } from "./pallets/balances/events.ts";
 export { PHA, EXISTENTIAL_DEPOSIT } from "./pallets/balances/constants.ts";
 export { inclusionFee } from "./pallets/transaction-payment/fees.ts";
 export { SS58_PREFIX } from "./pallets/system/constants.ts";
+export { buildRuntimeMetadata, METADATA_VERSIONS } from "./metadata-assembly.ts";

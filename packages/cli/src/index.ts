@@ -1,0 +1,2 @@
+export { startNodeFromArgs, NODE_HELP } from "./node-command.ts";
+export type { RunningNode } from "./node-command.ts";

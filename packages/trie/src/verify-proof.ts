@@ -1,0 +1,47 @@
+import { blake2b256 } from "@phala-ts/primitives";
+import { TrieError, TrieProofError } from "./errors.ts";
+import { lookup } from "./trie-reader.ts";
+
+/** Most nodes one proof may carry: a proof for `PROOF_KEYS_MAX` keys of ~10 nodes each stays below. */
+export const PROOF_NODES_MAX = 100_000;
+
+function hashKey(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString("latin1");
+}
+
+/**
+ * Checks a read proof (the node set `state_getReadProof` returns) for one key against `root`.
+ * Returns the value, or null when the proof shows the key is absent. Throws `TrieProofError`:
+ * `INCOMPLETE_PROOF` when a node on the key's path is missing from the proof, `INVALID_PROOF` when a
+ * node on the path does not decode. Nodes the walk does not need are ignored.
+ */
+export function verifyProof(root: Uint8Array, proofNodes: readonly Uint8Array[], key: Uint8Array): Uint8Array | null {
+  if (root.length !== 32) {
+    throw new TrieError("INVALID_ARGUMENT", "a state root is 32 bytes", { details: { length: root.length } });
+  }
+  if (proofNodes.length > PROOF_NODES_MAX) {
+    throw new TrieProofError("INVALID_PROOF", "proof has too many nodes", {
+      details: { count: proofNodes.length, max: PROOF_NODES_MAX },
+    });
+  }
+  const byHash = new Map<string, Uint8Array>();
+  for (const node of proofNodes) byHash.set(hashKey(blake2b256(node)), node);
+  const load = (hash: Uint8Array): Uint8Array => {
+    const node = byHash.get(hashKey(hash));
+    if (node === undefined) {
+      throw new TrieProofError("INCOMPLETE_PROOF", "the proof lacks a node on the key's path", {
+        details: { hash: Buffer.from(hash).toString("hex") },
+      });
+    }
+    return node;
+  };
+  try {
+    const value = lookup(load, root, key);
+    return value === null ? null : value.slice();
+  } catch (e) {
+    if (e instanceof TrieError && e.code === "INVALID_NODE") {
+      throw new TrieProofError("INVALID_PROOF", "the proof holds a node that does not decode", { cause: e });
+    }
+    throw e;
+  }
+}
