@@ -20,7 +20,7 @@ export { TransactionInvalid, describeValidityError } from "./executive/validity.
 export type { TransactionValidityErrorValue, ValidTransactionValue } from "./executive/validity.ts";
 export type { ComposedRuntime, RuntimeVersionValue } from "./executive/composed-runtime.ts";
 export { createPhalaRuntime, RUNTIME_VERSION } from "./phala-runtime.ts";
-export { buildGenesisState } from "./genesis.ts";
+export { buildGenesisState, CODE_KEY, runtimeCodeDescriptor } from "./genesis.ts";
 export type { GenesisConfig } from "./genesis.ts";
 export { SystemStorage } from "./pallets/system/pallet.ts";
 export { BalancesStorage } from "./pallets/balances/events.ts";

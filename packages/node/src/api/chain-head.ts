@@ -145,7 +145,8 @@ export function registerChainHeadRpc(rpc: RpcServer, node: NodeService): void {
     const hash = pinnedHash(f, p[1]);
     if (typeof p[2] !== "string") throw invalidParams("function must be a string");
     const fn = p[2];
-    const input = hexParam(p[3] ?? "0x", "callParameters", MAX_EXTRINSIC_BYTES * 2);
+    // polkadot-api sends "" for an empty parameter list.
+    const input = hexParam(p[3] === undefined || p[3] === "" ? "0x" : p[3], "callParameters", MAX_EXTRINSIC_BYTES * 2);
     const op = startOperation(f);
     if (!op) return { result: "limitReached" };
     deferred(() => {
