@@ -163,7 +163,7 @@ export class MutableTrie {
     if (!n.fresh) {
       if (n.origHash !== null) {
         this.removed.push(n.origHash);
-        // mutated
+        if (n.value !== null && n.value.hashed) this.removed.push(valueHash(n.value));
       }
       n.origHash = null;
       n.fresh = true;

@@ -96,8 +96,9 @@ const nodeArb: fc.Arbitrary<Exclude<DecodedNode, { kind: "empty" }>> = fc.oneof(
       forcedChild: hashArb,
     })
     .map(({ kind, partial, value, children, forced, forcedChild }) => {
-      if (children.every((c) => c === null)) children[forced] = { kind: "hash", hash: forcedChild };
-      return { kind, partial, value, children };
+      const slots: (ChildRef | null)[] = [...children];
+      if (!slots.some((c) => c !== null)) slots[forced] = { kind: "hash", hash: forcedChild };
+      return { kind, partial, value, children: slots };
     }),
 );
 

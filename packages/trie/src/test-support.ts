@@ -10,6 +10,12 @@ export function hex(b: Uint8Array): string {
   return Buffer.from(b).toString("hex");
 }
 
+/** Node bytes as stored by `TrieStore`, without the 4-byte refcount suffix. */
+function storedNode(db: NodeDb, hash: Uint8Array): Uint8Array | undefined {
+  const entry = db.getBinary(hash);
+  return entry === undefined ? undefined : entry.subarray(0, entry.length - 4);
+}
+
 /** Occurrences of each stored hash in a state: its root, hashed child references, value-node references. */
 export function occurrences(db: NodeDb, root: Uint8Array, into = new Map<string, number>()): Map<string, number> {
   if (bytesEqual(root, EMPTY_TRIE_ROOT)) return into;
@@ -24,14 +30,14 @@ export function occurrences(db: NodeDb, root: Uint8Array, into = new Map<string,
       if (c.kind === "inline") visit(c.encoded);
       else {
         bump(c.hash);
-        const child = db.getBinary(c.hash);
+        const child = storedNode(db, c.hash);
         if (child === undefined) throw new Error(`missing node ${hex(c.hash)}`);
         visit(child);
       }
     }
   };
   bump(root);
-  const bytes = db.getBinary(root);
+  const bytes = storedNode(db, root);
   if (bytes === undefined) throw new Error(`missing root ${hex(root)}`);
   visit(bytes);
   return into;
@@ -49,9 +55,10 @@ export function dbContents(db: MemoryNodeDb): DbContents {
   const out: DbContents = { nodes: new Set(), refcounts: new Map(), journaled: new Map(), journalBlocks: [] };
   for (const k of db.keys()) {
     const v = db.getBinary(k) as Uint8Array;
-    if (k.length === HASH_LENGTH_BYTES) out.nodes.add(hex(k));
-    else if (k[0] === 0x01) out.refcounts.set(hex(k.subarray(1)), Buffer.from(v).readUInt32LE(0));
-    else if (k[0] === 0x02) {
+    if (k.length === HASH_LENGTH_BYTES) {
+      out.nodes.add(hex(k));
+      out.refcounts.set(hex(k), Buffer.from(v).readUInt32LE(v.length - 4));
+    } else if (k[0] === 0x02) {
       out.journalBlocks.push(Buffer.from(k.subarray(1)).readUInt32BE(0));
       for (let o = 0; o < v.length; o += 32) {
         const h = hex(v.subarray(o, o + 32));

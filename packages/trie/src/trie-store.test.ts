@@ -197,7 +197,7 @@ test("prove: polkadot-api's validateProofs accepts our proofs and decodes our no
   assert.equal(oracle.rootHash, toHex(root));
   let valueNodes = 0;
   for (const bytes of proof) {
-    const node = Object.values(oracle.proofs).find((p) => p.value !== undefined && p.type === "Raw" && p.value === toHex(bytes));
+    const node = Object.values(oracle.proofs).find((p) => p.type === "Raw" && "value" in p && p.value === toHex(bytes));
     if (node !== undefined) {
       valueNodes++;
       continue;

@@ -3,11 +3,11 @@
  * reference counting and a per-block journal so that old states are pruned after a window.
  *
  * Database layout (the databases belong to the trie; share them with nothing else):
- *   db:         hash (32 bytes)               -> encoded node, or a value node's bytes
- *   journalDb (or db when not given):
- *   0x01 ++ hash                    -> refcount, u32 LE
- *   0x02 ++ block number (u32 BE)   -> journal: hashes (32 bytes each) the block made unreachable
- *   0x03 ++ name                    -> metadata ("last": last committed block, "prune": next journal to prune)
+ *   db:        hash (32 bytes)               -> encoded node (or a value node's bytes) ++ refcount (u32 LE)
+ *   journalDb (db when not given; its keys never collide with 32-byte hashes):
+ *              0x02 ++ block number (u32 BE) -> journal: hashes (32 bytes each) the block made unreachable
+ *              0x03 ++ name                  -> metadata ("last": last committed block, "prune": next journal)
+ * The refcount rides along with the node so that storing a new node is one write, not two.
  *
  * Refcount invariant: refcount(h) = number of occurrences of h in the latest committed state (as the
  * root, a hashed child reference or a value-node reference) + number of entries of h in journals
@@ -38,8 +38,8 @@ export interface TrieStoreOptions {
    */
   db: NodeDb;
   /**
-   * Where refcounts, pruning journals and metadata live; defaults to `db` (their keys never
-   * collide with 32-byte node hashes). Same encoding requirements as `db`.
+   * Where pruning journals and metadata live; defaults to `db` (their keys never collide with
+   * 32-byte node hashes). Same encoding requirements as `db`.
    */
   journalDb?: NodeDb;
   /**
@@ -58,7 +58,8 @@ export interface KeysOptions {
   limit: number;
 }
 
-const REFCOUNT_TAG = 0x01;
+/** Bytes of the refcount suffix stored after each node. */
+const REFCOUNT_BYTES = 4;
 const JOURNAL_TAG = 0x02;
 const META_TAG = 0x03;
 const META_LAST_BLOCK = metaKey("last");
@@ -71,13 +72,6 @@ function metaKey(name: string): Uint8Array {
   return out;
 }
 
-function refcountKey(hash: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + HASH_LENGTH_BYTES);
-  out[0] = REFCOUNT_TAG;
-  out.set(hash, 1);
-  return out;
-}
-
 function journalKey(blockNumber: number): Uint8Array {
   const out = new Uint8Array(5);
   out[0] = JOURNAL_TAG;
@@ -85,15 +79,35 @@ function journalKey(blockNumber: number): Uint8Array {
   return out;
 }
 
+function writeU32le(out: Uint8Array, pos: number, n: number): void {
+  assert.ok(Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff, "stored counters are u32");
+  out[pos] = n & 0xff;
+  out[pos + 1] = (n >>> 8) & 0xff;
+  out[pos + 2] = (n >>> 16) & 0xff;
+  out[pos + 3] = n >>> 24;
+}
+
+function readU32le(bytes: Uint8Array, pos: number): number {
+  return (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16)) + bytes[pos + 3] * 2 ** 24;
+}
+
 function u32le(n: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n, true);
+  writeU32le(out, 0, n);
   return out;
 }
 
-function readU32le(bytes: Uint8Array): number {
-  assert.equal(bytes.length, 4, "stored counters are u32");
-  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+/** A stored node entry: the node's bytes followed by its refcount. */
+function nodeEntry(node: Uint8Array, refcount: number): Uint8Array {
+  const out = new Uint8Array(node.length + REFCOUNT_BYTES);
+  out.set(node, 0);
+  writeU32le(out, node.length, refcount);
+  return out;
+}
+
+function entryRefcount(entry: Uint8Array): number {
+  assert.ok(entry.length >= REFCOUNT_BYTES, "a stored node ends with its refcount");
+  return readU32le(entry, entry.length - REFCOUNT_BYTES);
 }
 
 function hashKey(hash: Uint8Array): string {
@@ -123,13 +137,15 @@ export class TrieStore {
     this.db = options.db;
     this.meta = options.journalDb ?? options.db;
     this.load = (hash) => {
-      const bytes = this.db.getBinary(hash);
-      if (bytes === undefined) {
+      const entry = this.db.getBinary(hash);
+      if (entry === undefined) {
         throw new TrieError("MISSING_NODE", "trie node not found: the state was pruned or never stored here", {
           details: { hash: Buffer.from(hash).toString("hex") },
         });
       }
-      return bytes;
+      assert.ok(entry.length >= REFCOUNT_BYTES, "a stored node ends with its refcount");
+      // A plain Uint8Array view without the refcount (LMDB hands out Buffers): one byte type everywhere.
+      return new Uint8Array(entry.buffer, entry.byteOffset, entry.byteLength - REFCOUNT_BYTES);
     };
   }
 
@@ -215,7 +231,7 @@ export class TrieStore {
   /** The last block committed through this database, or null before the first commit. */
   lastCommittedBlock(): number | null {
     const b = this.meta.getBinary(META_LAST_BLOCK);
-    return b === undefined ? null : readU32le(b);
+    return b === undefined ? null : readU32le(b, 0);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -259,12 +275,15 @@ export class TrieStore {
 
     for (const e of added.values()) {
       if (e.count === 0) continue;
-      const rc = this.refcount(e.hash);
-      if (rc === 0) {
+      const stored = this.db.getBinary(e.hash);
+      if (stored === undefined) {
         assert.ok(e.bytes !== null, "a carried-over value node is still referenced, so still stored");
-        this.db.putSync(e.hash, e.bytes);
+        this.db.putSync(e.hash, nodeEntry(e.bytes, e.count));
+      } else {
+        const entry = new Uint8Array(stored); // a copy: LMDB buffers are not ours to edit
+        writeU32le(entry, entry.length - REFCOUNT_BYTES, entryRefcount(stored) + e.count);
+        this.db.putSync(e.hash, entry);
       }
-      this.meta.putSync(refcountKey(e.hash), u32le(rc + e.count));
     }
     if (this.pruningDepthBlocks !== Infinity && journal.length > 0) {
       const bytes = new Uint8Array(journal.length * HASH_LENGTH_BYTES);
@@ -278,7 +297,7 @@ export class TrieStore {
     const target = blockNumber - this.pruningDepthBlocks;
     const stored = this.meta.getBinary(META_PRUNE_FROM);
     // Without a cursor, no journal older than this block exists.
-    let from = stored === undefined ? blockNumber : readU32le(stored);
+    let from = stored === undefined ? blockNumber : readU32le(stored, 0);
     for (; from <= target; from++) {
       const key = journalKey(from);
       const journal = this.meta.getBinary(key);
@@ -291,18 +310,16 @@ export class TrieStore {
   }
 
   private release(hash: Uint8Array): void {
-    const rc = this.refcount(hash);
+    const stored = this.db.getBinary(hash);
+    assert.ok(stored !== undefined, "a journaled node is stored until its refcount reaches 0");
+    const rc = entryRefcount(stored);
     assert.ok(rc > 0, "refcount underflow: journal and refcounts disagree");
     if (rc === 1) {
       this.db.removeSync(hash);
-      this.meta.removeSync(refcountKey(hash));
     } else {
-      this.meta.putSync(refcountKey(hash), u32le(rc - 1));
+      const entry = new Uint8Array(stored); // a copy: LMDB buffers are not ours to edit
+      writeU32le(entry, entry.length - REFCOUNT_BYTES, rc - 1);
+      this.db.putSync(hash, entry);
     }
-  }
-
-  private refcount(hash: Uint8Array): number {
-    const b = this.meta.getBinary(refcountKey(hash));
-    return b === undefined ? 0 : readU32le(b);
   }
 }

@@ -42,15 +42,22 @@ class Client {
   readonly ws: WebSocket;
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly #queue: Json[] = [];
-  readonly #waiters: ((m: Json) => void)[] = [];
+  readonly #waiters: { resolve: (m: Json) => void; reject: (e: Error) => void }[] = [];
+  #closeCode: number | null = null;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once("close", (code, reason) => {
+        this.#closeCode = code;
+        for (const w of this.#waiters.splice(0)) w.reject(new Error(`connection closed with ${code}`));
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
     ws.on("message", (data) => {
       const msg: Json = JSON.parse(data.toString());
       const waiter = this.#waiters.shift();
-      if (waiter) waiter(msg);
+      if (waiter) waiter.resolve(msg);
       else this.#queue.push(msg);
     });
   }
@@ -72,7 +79,8 @@ class Client {
   next(): Promise<Json> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    if (this.#closeCode !== null) return Promise.reject(new Error(`connection closed with ${this.#closeCode}`));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   async call(method: string, params: unknown[] = [], id: number | string = 1): Promise<Json> {
@@ -307,6 +315,14 @@ test("binary frame gets a parse error and the connection stays open", async (t) 
   c.ws.send(Buffer.from(call("echo", [1])), { binary: true });
   assert.deepEqual(await c.next(), { jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
   assert.deepEqual((await c.call("echo", [1], 9)).result, [1]);
+});
+
+test("invalid UTF-8 in a text frame fails that connection with 1007", async (t) => {
+  const { port } = await start(t, () => {});
+  const c = await Client.open(port, t);
+  c.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+  assert.equal((await c.closed).code, 1007);
+  assert.deepEqual((await (await Client.open(port, t)).call("echo", [1])).result, [1]);
 });
 
 // ---------------------------------------------------------------- subscriptions
@@ -570,7 +586,8 @@ test(`server keeps serving after ${FUZZ_MESSAGES} garbage messages (seeded)`, as
   const c = await Client.open(port, t);
   for (let i = 0; i < FUZZ_MESSAGES; i++) {
     const g = garbage(next);
-    if (g.bytes !== undefined) c.ws.send(g.bytes, { binary: next() < 0.5 });
+    // Raw bytes go in binary frames: invalid UTF-8 in a text frame rightly fails the connection (1007).
+    if (g.bytes !== undefined) c.ws.send(g.bytes, { binary: true });
     else c.send(g.text ?? "");
     // A tenth also goes over HTTP, and a few raw bytes straight at the TCP port.
     if (i % 10 === 0) {

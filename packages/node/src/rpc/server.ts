@@ -19,6 +19,15 @@ export const DEFAULT_RPC_PORT = 9944;
  */
 const REFUSING_SOCKETS_MAX = 64;
 
+/**
+ * An HTTP body over maxRequestBytes is still read to its end (and discarded) up to this many
+ * bytes before the 413 is sent: a client that writes its whole body before reading would
+ * otherwise get a connection reset instead of the answer, because closing a socket with
+ * unread input makes the kernel send RST. Beyond this the 413 goes out at once and the
+ * connection closes. 64 MiB is four times the default 15 MiB limit.
+ */
+const OVERSIZED_BODY_DRAIN_BYTES_MAX = 64 * 1024 * 1024;
+
 export interface RpcServerOptions {
   /** Defaults to 127.0.0.1, like Substrate without --rpc-external. */
   readonly host?: string;
@@ -214,25 +223,31 @@ export class RpcServer {
     }
     const max = this.limits.maxRequestBytes;
     const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > max) {
+    if (declared !== undefined && Number(declared) > OVERSIZED_BODY_DRAIN_BYTES_MAX) {
       this.#tooLarge(res);
       return;
     }
-    // The body is counted while it streams; past the limit it is discarded, never buffered.
+    // The body is counted while it streams; past the limit it is discarded, never buffered,
+    // and the 413 waits for its end (see OVERSIZED_BODY_DRAIN_BYTES_MAX).
     const chunks: Buffer[] = [];
     let bytes = 0;
-    let over = false;
+    let over = declared !== undefined && Number(declared) > max;
     req.on("data", (chunk: Buffer) => {
-      if (over) return;
       bytes += chunk.length;
+      if (over) {
+        if (bytes > OVERSIZED_BODY_DRAIN_BYTES_MAX) this.#tooLarge(res);
+        return;
+      }
       if (bytes > max) {
         over = true;
         chunks.length = 0;
-        this.#tooLarge(res);
       } else chunks.push(chunk);
     });
     req.on("end", () => {
-      if (over) return;
+      if (over) {
+        this.#tooLarge(res);
+        return;
+      }
       this.#respond(Buffer.concat(chunks, bytes).toString("utf8"), state, res);
     });
   }
@@ -257,6 +272,7 @@ export class RpcServer {
   }
 
   #tooLarge(res: ServerResponse): void {
+    if (res.headersSent) return;
     this.#logger.debug("rpc http request too large", { max: this.limits.maxRequestBytes });
     json(res, 413, encodeError(null, oversizedRequest(this.limits.maxRequestBytes)), true);
   }
