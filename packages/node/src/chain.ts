@@ -15,6 +15,7 @@ import {
 import { buildRuntimeMetadata, METADATA_VERSIONS } from "@phala-ts/runtime";
 import { TrieStore, orderedTrieRoot } from "@phala-ts/trie";
 import { blockHeader } from "@polkadot-api/substrate-bindings";
+import { keyId } from "@phala-ts/runtime";
 import type { ChainDb } from "./storage/chain-db.ts";
 import type { Logger } from "./logger.ts";
 
@@ -77,6 +78,12 @@ export function encodeHeader(h: { parentHash: Uint8Array; number: number; stateR
 
 /** Keeps decoded headers of recent blocks in memory; bounded. */
 const HEADER_CACHE_ENTRIES_MAX = 4096;
+/**
+ * Values (and known absences) of the finalized state. Pool checks and block building read
+ * the same few accounts over and over; without this each read walks the trie in LMDB.
+ * Updated from each block's change set; dropped whole when it outgrows the bound.
+ */
+const HEAD_STATE_CACHE_ENTRIES_MAX = 200_000;
 
 /**
  * The chain as the node sees it: LMDB blocks, the state trie and the runtime. All writes
@@ -91,6 +98,7 @@ export class Chain {
   #genesis!: HeaderInfo;
   readonly #headerCache = new Map<string, HeaderInfo>();
   readonly #metadata = new Map<number, Uint8Array>();
+  readonly #headCache = new Map<string, Uint8Array | null>();
 
   constructor(options: ChainOptions, modules: { db: ChainDb; runtime: ComposedRuntime; logger: Logger }) {
     this.db = modules.db;
@@ -162,8 +170,27 @@ export class Chain {
     return this.db.justification(hash);
   }
 
+  #headState(): StateBackend & { root: Uint8Array } {
+    const root = this.#finalized.stateRoot;
+    const cache = this.#headCache;
+    return {
+      root,
+      get: (key: Uint8Array) => {
+        const id = keyId(key);
+        let v = cache.get(id);
+        if (v === undefined) {
+          v = this.trie.get(root, key);
+          if (cache.size >= HEAD_STATE_CACHE_ENTRIES_MAX) cache.clear();
+          cache.set(id, v);
+        }
+        return v ?? undefined;
+      },
+    };
+  }
+
   /** State reader at a block; throws ChainError if the block is unknown or its state pruned. */
   stateAt(hash: Uint8Array): StateBackend & { root: Uint8Array } {
+    if (bytesEqual(hash, this.#finalized.hash)) return this.#headState();
     const h = this.headerByHash(hash);
     if (!h) throw new ChainError("UNKNOWN_BLOCK", `block ${toHex(hash)} is not known to this node`);
     if (!this.trie.hasRoot(h.stateRoot)) throw new ChainError("STATE_PRUNED", `state of block #${h.number} has been pruned; query a more recent block`);
@@ -210,7 +237,7 @@ export class Chain {
   ): ImportedBlock {
     const parent = this.#finalized;
     const batch = this.trie.batch(parent.stateRoot);
-    const builder = new BlockBuilder(this.runtime, { get: (k) => batch.get(k) ?? undefined }, { number: parent.number + 1, parentHash: parent.hash });
+    const builder = new BlockBuilder(this.runtime, this.#headState(), { number: parent.number + 1, parentHash: parent.hash });
     builder.applyTimestamp(params.timestampMs);
     const outcomes: ApplyOutcome[] = [];
     for (const tx of params.candidates) {
@@ -235,6 +262,8 @@ export class Chain {
       assert.ok(bytesEqual(r.root, stateRoot), "committed state root differs from the computed one");
     });
     this.#finalized = header;
+    if (this.#headCache.size + changes.size > HEAD_STATE_CACHE_ENTRIES_MAX) this.#headCache.clear();
+    for (const [id, { value }] of changes) this.#headCache.set(id, value);
     return { header, extrinsics, events, outcomes };
   }
 }

@@ -1,4 +1,4 @@
-export { StateOverlay } from "./state/overlay.ts";
+export { StateOverlay, keyId } from "./state/overlay.ts";
 export type { StateBackend, StateChanges } from "./state/overlay.ts";
 export { palletStorage, hashKey } from "./state/storage-item.ts";
 export type { Hasher, StateAccess, StorageEntryMeta } from "./state/storage-item.ts";

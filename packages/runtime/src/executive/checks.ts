@@ -31,7 +31,8 @@ const ZERO = new Uint8Array(32);
 const U64_MAX = (1n << 64n) - 1n;
 
 function blockHashAt(s: StateAccess, n: number): Uint8Array | undefined {
-  return SystemStorage.BlockHash.exists(s, n) ? SystemStorage.BlockHash.get(s, n) : undefined;
+  const raw = s.get(SystemStorage.BlockHash.key(n));
+  return raw === undefined ? undefined : SystemStorage.BlockHash.type.codec.dec(raw);
 }
 
 /** `who ++ nonce` as the tag CheckNonce provides and requires. */
@@ -61,7 +62,7 @@ export function checkSigned(
   const genesisHash = blockHashAt(env.state, 0);
   if (genesisHash === undefined) throw new Error("System.BlockHash[0] is missing: the block was not initialized");
   const birth = eraBirth(signed.era, env.current);
-  const eraHash = blockHashAt(env.state, birth);
+  const eraHash = birth === 0 ? genesisHash : blockHashAt(env.state, birth);
   if (eraHash === undefined) throw new TransactionInvalid(invalid("AncientBirthBlock"), `no hash for birth block #${birth}`);
 
   if (opts.verifySignature) {
