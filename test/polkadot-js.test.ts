@@ -31,7 +31,7 @@ async function sendAndFinalize(tx: any, signer: any): Promise<{ blockHash: strin
 test("polkadot-js reads chain constants and System.Account", async () => {
   const keyring = new Keyring({ type: "sr25519", ss58Format: 30 });
   const alice = keyring.addFromUri("//Alice");
-  assert.equal(api.consts.system.ss58Prefix.toNumber(), 30);
+  assert.equal(Number(api.consts.system.ss58Prefix.toString()), 30);
   assert.equal(api.registry.chainDecimals[0], 12);
   assert.equal(api.registry.chainTokens[0], "PHA");
   const acc: any = await api.query.system.account(alice.address);

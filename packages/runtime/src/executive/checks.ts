@@ -3,7 +3,7 @@ import type { StateAccess } from "../state/storage-item.ts";
 import { SystemStorage } from "../pallets/system/pallet.ts";
 import { lookupAddress, canWithdrawKeepAlive } from "../pallets/balances/logic.ts";
 import { inclusionFee, EXTRINSIC_BASE_WEIGHT } from "../pallets/transaction-payment/fees.ts";
-import { eraBirth, eraDeath } from "../extrinsic/era.ts";
+import { eraBirth, eraDeath } from "../types/era.ts";
 import { signingPayload, type DecodedExtrinsic, type SignedPart } from "../extrinsic/unchecked.ts";
 import { encodeCompact } from "../extrinsic/reader.ts";
 import { MAX_NORMAL_LENGTH_BYTES, MAX_NORMAL_REF_TIME } from "./limits.ts";

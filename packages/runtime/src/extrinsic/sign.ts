@@ -1,6 +1,6 @@
 import type { KeyPair } from "@phala-ts/primitives";
 import { encodeExtra, encodeSignedExtrinsic, signingPayload } from "./unchecked.ts";
-import type { Era } from "./era.ts";
+import type { EraValue as Era } from "../types/era.ts";
 
 export interface SignParams {
   signer: KeyPair;

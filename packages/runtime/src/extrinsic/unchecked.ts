@@ -1,6 +1,7 @@
 import { blake2b256, concatBytes } from "@phala-ts/primitives";
 import { DecodeError, Reader, encodeCompact } from "./reader.ts";
-import { decodeEra, encodeEra, type Era } from "./era.ts";
+import { Era as EraType, encodeEra, type EraValue as Era } from "../types/era.ts";
+import { decodePrefix } from "../types/decode.ts";
 import type { MultiAddressValue } from "../pallets/balances/logic.ts";
 
 /** Substrate's transaction format version 4. */
@@ -68,7 +69,8 @@ export function decodeExtrinsic(bytes: Uint8Array): DecodedExtrinsic {
     if (sigTag > 2) throw new DecodeError(`unknown MultiSignature variant ${sigTag}`);
     const signature = { type: SIGNATURE_TYPES[sigTag], signature: r.take(SIGNATURE_LENGTHS[sigTag]) };
     const extraStart = r.offset;
-    const era = decodeEra(r.u8(), () => r.u8());
+    const { value: era, length: eraLength } = decodePrefix(EraType, bytes.subarray(r.offset));
+    r.take(eraLength);
     const nonce = r.compactNumber(0xffff_ffff);
     const tip = r.compact();
     if (tip >= 1n << 128n) throw new DecodeError("tip does not fit in u128");
