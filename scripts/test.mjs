@@ -29,6 +29,20 @@ function walk(dir) {
 for (const r of roots) walk(r);
 files.sort();
 
+// Type errors fail the run before any test starts: strict TypeScript is checked, not hoped for.
+if (!long && filters.length === 0) {
+  const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--noEmit"], { stdio: "inherit" });
+  if (tsc.status !== 0) {
+    process.stderr.write("type check failed (npm run typecheck); fix the errors above\n");
+    process.exit(tsc.status ?? 1);
+  }
+}
+if (files.length === 0) {
+  // Node's runner would fall back to discovering every test file; say plainly there is nothing.
+  process.stdout.write("no test files selected\n0 passed, 0 failed\n");
+  process.exit(0);
+}
+
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
   stdio: "inherit",
 });
