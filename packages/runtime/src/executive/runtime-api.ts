@@ -1,5 +1,5 @@
 import { AccountId32, FeeDetails, H256, RuntimeDispatchInfo, RuntimeVersion } from "../types/std.ts";
-import { T } from "../types/index.ts";
+import { T, ScaleDecodeError } from "../types/index.ts";
 import { SystemStorage } from "../pallets/system/pallet.ts";
 import { computeFeeDetails, inclusionFee } from "../pallets/transaction-payment/fees.ts";
 import { decodeExtrinsic } from "../extrinsic/unchecked.ts";
@@ -57,7 +57,8 @@ export function callRuntimeApi(rt: ComposedRuntime, env: ApiEnv, method: string,
   try {
     return dispatchApi(rt, env, method, input);
   } catch (e) {
-    if (e instanceof DecodeError) throw new RuntimeApiError("BAD_INPUT", `${method}: could not decode the input (${e.message})`);
+    // DecodeError: the extrinsic framing; ScaleDecodeError: a call or other SCALE value inside it.
+    if (e instanceof DecodeError || e instanceof ScaleDecodeError) throw new RuntimeApiError("BAD_INPUT", `${method}: could not decode the input (${e.message})`);
     throw e;
   }
 }
