@@ -43,7 +43,10 @@ if (files.length === 0) {
   process.exit(0);
 }
 
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
+// A hung test fails after TEST_TIMEOUT_MS instead of holding CI until its limit; a file
+// whose tests are done exits even if something left a handle open.
+const TEST_TIMEOUT_MS = long ? 30 * 60_000 : 180_000;
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", `--test-timeout=${TEST_TIMEOUT_MS}`, "--test-force-exit", ...files], {
   stdio: "inherit",
 });
 process.exit(r.status ?? 1);

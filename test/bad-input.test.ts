@@ -9,6 +9,7 @@ import { request } from "node:http";
 import WebSocket from "ws";
 import { concatBytes, fromHex, keyPairFromUri, toHex, type KeyPair } from "@phala-ts/primitives";
 import { createPhalaRuntime, decodeExtrinsic, encodeCompact, signExtrinsic, type Era } from "@phala-ts/runtime";
+import { waitFor as waitUntil } from "./helpers/wait.ts";
 import { spawnNode, rpcCall, type SpawnedNode } from "./helpers/spawn-node.ts";
 
 /** Above the node's default --rpc max request size (15 MiB, packages/node/src/rpc/limits.ts). */
@@ -24,7 +25,6 @@ const PALLET_INDEX_MAX = 4;
 const CALL_INDEX_MAX = 8;
 const FINALIZE_TIMEOUT_MS = 15_000;
 const WAIT_TIMEOUT_MS = 15_000;
-const POLL_INTERVAL_MS = 50;
 /** Pool/author error codes a refused extrinsic may carry (Substrate's author RPC codes). */
 const EXTRINSIC_REFUSAL_CODES = new Set([1001, 1010, 1011, 1012, 1013, 1014, 1016]);
 
@@ -163,16 +163,6 @@ class RawWsClient {
   }
 }
 
-/** Polls `probe` until it returns a value other than undefined, within a deadline. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-  }
-}
 
 async function finalizedNumber(): Promise<number> {
   const hash = (await rpcCall(node.httpUrl, "chain_getFinalizedHead")).result;
@@ -537,3 +527,7 @@ test("after all of it, a valid transfer still finalizes", async () => {
   await assertStillServing("the final transfer");
   assert.doesNotMatch(node.output(), /rpc method failed|dispatcher rejected|uncaught|FATAL/i, "the node logged no internal failures");
 });
+
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
+  return waitUntil(what, probe, timeoutMs);
+}

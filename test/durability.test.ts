@@ -13,6 +13,7 @@ import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { fromHex, keyPairFromUri, toHex } from "@phala-ts/primitives";
 import { createPhalaRuntime, decodeExtrinsic, signExtrinsic, SystemStorage } from "@phala-ts/runtime";
+import { waitFor as waitUntil } from "./helpers/wait.ts";
 import { spawnNode, rpcCall, type SpawnedNode } from "./helpers/spawn-node.ts";
 
 /** Kill-and-restart cycles on one base path. */
@@ -21,7 +22,6 @@ const CRASH_ROUNDS = 2;
 const BLOCKS_BEFORE_KILL_MIN = 6;
 const TRANSFERS_BEFORE_KILL_MIN = 15;
 const WAIT_TIMEOUT_MS = 20_000;
-const POLL_INTERVAL_MS = 50;
 const TRANSFER_BASE_AMOUNT = 1_000_000_000n;
 /** A pruning window much shorter than a round, so crashes land while old states are being released. */
 const PRUNED_STATE_BLOCKS = 4;
@@ -32,15 +32,6 @@ const alice = keyPairFromUri("//Alice");
 const bob = keyPairFromUri("//Bob");
 const bobAccountKey = toHex(SystemStorage.Account.key(bob.accountId));
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-  }
-}
 
 async function call(node: SpawnedNode, method: string, params: unknown[] = []): Promise<any> {
   const r = await rpcCall(node.httpUrl, method, params);
@@ -290,3 +281,7 @@ test("with --state-pruning 4, SIGKILL and restart keep recent state consistent a
   assert.match(old.error.message, /pruned/);
   assert.doesNotMatch(node.output(), /rpc method failed|CORRUPT|uncaught|AssertionError/i, "the restarted node logged no failures");
 });
+
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
+  return waitUntil(what, probe, timeoutMs);
+}
