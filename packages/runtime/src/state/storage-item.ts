@@ -1,5 +1,9 @@
 import { blake2b128, blake2b256, concatBytes, twox128, twox256, twox64, utf8 } from "@phala-ts/primitives";
 import type { Type } from "../types/index.ts";
+import { keyId } from "./overlay.ts";
+
+/** Full storage keys remembered per map; a block touches far fewer distinct keys than this. */
+export const MAP_KEY_CACHE_ENTRIES_MAX = 16_384;
 
 export type Hasher = "Blake2_128" | "Blake2_256" | "Blake2_128Concat" | "Twox128" | "Twox256" | "Twox64Concat" | "Identity";
 
@@ -157,7 +161,20 @@ export function palletStorage(pallet: string) {
   function map<K, V>(name: string, hasher: Hasher, keyType: Type<K>, type: Type<V>, opts: ItemOptions<V> = {}): StorageMap<K, V, boolean> {
     const prefix = prefixOf(name);
     const { modifier, fallback } = metaFallback(type, opts);
-    const key = (k: K) => concatBytes(prefix, hashKey(hasher, keyType.codec.enc(k)));
+    // Hot maps (System.Account) see the same few keys many times per block; hashing is
+    // the costly part, so full keys are remembered by their encoded map key.
+    const keyCache = new Map<string, Uint8Array>();
+    const key = (k: K) => {
+      const raw = keyType.codec.enc(k);
+      const id = keyId(raw);
+      let full = keyCache.get(id);
+      if (full === undefined) {
+        full = concatBytes(prefix, hashKey(hasher, raw));
+        if (keyCache.size >= MAP_KEY_CACHE_ENTRIES_MAX) keyCache.clear();
+        keyCache.set(id, full);
+      }
+      return full;
+    };
     return {
       kind: "map",
       pallet,
