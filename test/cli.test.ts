@@ -1,0 +1,39 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+
+const PHALA_BIN = resolve(import.meta.dirname, "../packages/cli/bin/phala.mjs");
+const phala = (...args: string[]) => spawnSync(process.execPath, [PHALA_BIN, ...args], { encoding: "utf8", timeout: 30_000 });
+
+test("phala --help and phala node --help describe the commands and flags", () => {
+  const top = phala("--help");
+  assert.equal(top.status, 0);
+  assert.match(top.stdout, /phala node/);
+  const node = phala("node", "--help");
+  assert.equal(node.status, 0);
+  for (const flag of ["--dev", "--chain", "--base-path", "--tmp", "--rpc-port", "--validator", "--key-file", "--alice"]) assert.ok(node.stdout.includes(flag), flag);
+});
+
+test("usage mistakes exit with status 2 and a message that says what to do", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["node"], /--dev, or --chain/],
+    [["node", "--dev", "--bogus"], /unknown flag --bogus/],
+    [["node", "--dev", "--rpc-port", "99999"], /--rpc-port must be an integer/],
+    [["node", "--chain", "dev"], /--base-path <dir>, or --tmp/],
+    [["node", "--dev", "--tmp", "--base-path", "/tmp/x"], /exclude each other/],
+    [["node", "--chain", "dev", "--tmp", "--validator"], /--validator needs a key/],
+    [["frobnicate"], /unknown command frobnicate/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = phala(...args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+});
+
+test("a chain spec that cannot be read is an operating error, not a crash", () => {
+  const r = phala("node", "--chain", "/nonexistent/spec.json", "--tmp");
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /INVALID_CHAIN_SPEC.*not a built-in chain/);
+});
