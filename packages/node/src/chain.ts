@@ -99,6 +99,7 @@ export class Chain {
   readonly #headerCache = new Map<string, HeaderInfo>();
   readonly #metadata = new Map<number, Uint8Array>();
   readonly #headCache = new Map<string, Uint8Array | null>();
+  #validator: { head: HeaderInfo; builder: BlockBuilder } | undefined;
 
   constructor(options: ChainOptions, modules: { db: ChainDb; runtime: ComposedRuntime; logger: Logger }) {
     this.db = modules.db;
@@ -176,6 +177,8 @@ export class Chain {
     return {
       root,
       get: (key: Uint8Array) => {
+        // A reader kept past a new block (a paged chainHead query) must not see the new head's values.
+        if (this.#finalized.stateRoot !== root) return this.trie.get(root, key) ?? undefined;
         const id = keyId(key);
         let v = cache.get(id);
         if (v === undefined) {
@@ -219,11 +222,16 @@ export class Chain {
     );
   }
 
-  /** Validates a transaction for inclusion in the next block, on top of the finalized state. */
+  /**
+   * Validates a transaction for inclusion in the next block, on top of the finalized state.
+   * Validation only reads, so one initialized builder serves every check until the head moves.
+   */
   validateTransaction(bytes: Uint8Array): ValidTransactionValue {
     const head = this.#finalized;
-    const b = new BlockBuilder(this.runtime, this.stateAt(head.hash), { number: head.number + 1, parentHash: head.hash });
-    return b.validate(bytes);
+    if (this.#validator?.head !== head) {
+      this.#validator = { head, builder: new BlockBuilder(this.runtime, this.#headState(), { number: head.number + 1, parentHash: head.hash }) };
+    }
+    return this.#validator.builder.validate(bytes);
   }
 
   /**

@@ -87,11 +87,12 @@ export class BlockAuthor {
     if (ts <= this.#lastTimestampMs) ts = this.#lastTimestampMs + 1n;
     this.#lastTimestampMs = ts;
     const budgetEnd = started + this.options.buildBudgetMs;
-    const byHash = new Map<string, string>();
+    // The builder hands back the same byte arrays it was given, so identity finds the pool entry.
+    const hashOf = new Map<Uint8Array, string>();
     const candidates = function* () {
       for (const tx of pool.readyForBlock()) {
         if (clock.nowMs() > budgetEnd) return;
-        byHash.set(toHex(tx.bytes), tx.hashHex);
+        hashOf.set(tx.bytes, tx.hashHex);
         yield tx.bytes;
       }
     };
@@ -101,7 +102,7 @@ export class BlockAuthor {
       (tx, e) => {
         const invalidCode = e.validity.tag === "Invalid" ? (e.validity.value as { tag: string }).tag : "";
         if (invalidCode === "ExhaustsResources") return "stop";
-        const h = byHash.get(toHex(tx));
+        const h = hashOf.get(tx);
         if (h && invalidCode !== "Future") pool.reject(h, e.message);
         return "skip";
       },
