@@ -11,6 +11,7 @@ import {
   type ValidTransactionValue,
   type ApplyOutcome,
   type EventRecordRaw,
+  type SignatureCheck,
 } from "@phala-ts/runtime";
 import { buildRuntimeMetadata, METADATA_VERSIONS } from "@phala-ts/runtime";
 import { TrieStore, orderedTrieRoot } from "@phala-ts/trie";
@@ -222,16 +223,23 @@ export class Chain {
     );
   }
 
-  /**
-   * Validates a transaction for inclusion in the next block, on top of the finalized state.
-   * Validation only reads, so one initialized builder serves every check until the head moves.
-   */
-  validateTransaction(bytes: Uint8Array): ValidTransactionValue {
+  /** Validates a transaction for inclusion in the next block, on top of the finalized state. */
+  validateTransaction(bytes: Uint8Array, opts: { signatureVerified?: boolean } = {}): ValidTransactionValue {
+    return this.#validationBuilder().validate(bytes, opts);
+  }
+
+  /** Signer and signed payload of a transaction, checked against the finalized head. */
+  signatureCheck(bytes: Uint8Array): SignatureCheck {
+    return this.#validationBuilder().signatureCheck(bytes);
+  }
+
+  /** Validation only reads, so one initialized builder serves every check until the head moves. */
+  #validationBuilder(): BlockBuilder {
     const head = this.#finalized;
     if (this.#validator?.head !== head) {
       this.#validator = { head, builder: new BlockBuilder(this.runtime, this.#headState(), { number: head.number + 1, parentHash: head.hash }) };
     }
-    return this.#validator.builder.validate(bytes);
+    return this.#validator.builder;
   }
 
   /**

@@ -17,6 +17,7 @@ export type { ApplyOutcome, BlockEnv } from "./executive/block-builder.ts";
 export { callRuntimeApi, RuntimeApiError } from "./executive/runtime-api.ts";
 export type { ApiEnv } from "./executive/runtime-api.ts";
 export { TransactionInvalid, describeValidityError } from "./executive/validity.ts";
+export type { SignatureCheck } from "./executive/checks.ts";
 export type { TransactionValidityErrorValue, ValidTransactionValue } from "./executive/validity.ts";
 export type { ComposedRuntime, RuntimeVersionValue } from "./executive/composed-runtime.ts";
 export { createPhalaRuntime, RUNTIME_VERSION } from "./phala-runtime.ts";

@@ -228,27 +228,28 @@ export function registerLegacyRpc(rpc: RpcServer, node: NodeService): void {
     }),
   );
 
-  rpc.register(
-    "author_submitExtrinsic",
-    wrap((p) => toHex(node.submit(hexParam(p[0], "extrinsic", MAX_EXTRINSIC_BYTES)))),
-  );
-  rpc.register(
-    "author_submitAndWatchExtrinsic",
-    wrap((p, ctx: Parameters<Parameters<RpcServer["register"]>[1]>[1]) => {
-      const bytes = hexParam(p[0], "extrinsic", MAX_EXTRINSIC_BYTES);
-      const sink = ctx.subscribe("author_extrinsicUpdate", ["author_unwatchExtrinsic"]);
-      try {
-        node.submit(bytes, (s) => {
-          sink.notify(legacyStatus(s));
-          if (s.type === "finalized" || s.type === "dropped" || s.type === "invalid" || s.type === "usurped") sink.close();
-        });
-      } catch (e) {
-        sink.close();
-        throw e;
-      }
-      return sink.id;
-    }),
-  );
+  rpc.register("author_submitExtrinsic", async (p) => {
+    const bytes = hexParam(p[0], "extrinsic", MAX_EXTRINSIC_BYTES);
+    try {
+      return toHex(await node.submit(bytes));
+    } catch (e) {
+      clientError(e);
+    }
+  });
+  rpc.register("author_submitAndWatchExtrinsic", async (p, ctx) => {
+    const bytes = hexParam(p[0], "extrinsic", MAX_EXTRINSIC_BYTES);
+    const sink = ctx.subscribe("author_extrinsicUpdate", ["author_unwatchExtrinsic"]);
+    try {
+      await node.submit(bytes, (s) => {
+        sink.notify(legacyStatus(s));
+        if (s.type === "finalized" || s.type === "dropped" || s.type === "invalid" || s.type === "usurped") sink.close();
+      });
+    } catch (e) {
+      sink.close();
+      clientError(e);
+    }
+    return sink.id;
+  });
   rpc.register("author_pendingExtrinsics", () => node.pool.pending().map(toHex));
 
   const queryInfo = (p: unknown[]) => {

@@ -36,13 +36,11 @@ export function registerTransactionRpc(rpc: RpcServer, node: NodeService): void 
     if (broadcasts.size >= BROADCASTS_MAX) return null;
     const id = `broadcast-${next++}`;
     broadcasts.add(id);
-    try {
-      node.submit(bytes);
-    } catch (e) {
+    node.submit(bytes).catch((e: unknown) => {
       // The spec reports nothing for invalid broadcasts; the operation simply does nothing.
-      if (!(e instanceof PoolError)) throw e;
-      node.log.debug("broadcast transaction refused", { reason: e.message });
-    }
+      if (e instanceof PoolError) node.log.debug("broadcast transaction refused", { reason: e.message });
+      else node.log.error("broadcast transaction failed", { error: (e as Error).message });
+    });
     return id;
   });
 
@@ -54,21 +52,18 @@ export function registerTransactionRpc(rpc: RpcServer, node: NodeService): void 
   rpc.register("transactionWatch_v1_submitAndWatch", (p, ctx) => {
     const bytes = hexParam(p[0], "transaction", MAX_EXTRINSIC_BYTES);
     const sink = ctx.subscribe("transactionWatch_v1_watchEvent", ["transactionWatch_v1_unwatch"]);
-    try {
-      node.submit(bytes, (s) => {
+    node
+      .submit(bytes, (s) => {
         const ev = watchEvent(s);
         if (!ev) return;
         sink.notify(ev);
         if (ev.event === "finalized" || ev.event === "invalid" || ev.event === "dropped" || ev.event === "error") sink.close();
-      });
-    } catch (e) {
-      if (!(e instanceof PoolError)) throw e;
-      const reason = e.data ?? e.message;
-      setImmediate(() => {
-        sink.notify({ event: e.rpcCode === 1010 || e.rpcCode === 1001 ? "invalid" : "dropped", error: reason });
+      })
+      .catch((e: unknown) => {
+        if (e instanceof PoolError) sink.notify({ event: e.rpcCode === 1010 || e.rpcCode === 1001 ? "invalid" : "dropped", error: e.data ?? e.message });
+        else sink.notify({ event: "error", error: "the node could not process the transaction" });
         sink.close();
       });
-    }
     return sink.id;
   });
 }

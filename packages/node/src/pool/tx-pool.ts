@@ -31,6 +31,15 @@ export class PoolError extends Error {
   }
 }
 
+/** Maps a runtime validity error to the author RPC error Substrate gives for it. */
+export function toPoolError(e: unknown): unknown {
+  if (e instanceof TransactionInvalid) {
+    const code = e.validity.tag === "Invalid" ? 1010 : 1011;
+    return new PoolError(code, code === 1010 ? "Invalid Transaction" : "Unknown Transaction Validity", e.message);
+  }
+  return e;
+}
+
 export interface PoolTx {
   hash: Uint8Array;
   hashHex: string;
@@ -46,7 +55,7 @@ export interface PoolTx {
 
 export interface PoolDeps {
   /** Runtime validation on top of the best block; throws TransactionInvalid. */
-  validate(bytes: Uint8Array): ValidTransactionValue;
+  validate(bytes: Uint8Array, opts: { signatureVerified: boolean }): ValidTransactionValue;
   /** Next nonce of an account in the best block's state. */
   chainNonce(who: Uint8Array): number;
   bestNumber(): number;
@@ -69,8 +78,13 @@ export class TxPool {
     return this.#byHash.size;
   }
 
+  /** Known already (pooled, included or refused recently): resubmission would be refused as a duplicate. */
+  knows(hashHex: string): boolean {
+    return this.#byHash.has(hashHex) || this.#recent.has(hashHex);
+  }
+
   /** Validates and admits a transaction; returns its hash and whether it is ready now. */
-  submit(bytes: Uint8Array, watcher?: TxWatcher): { hash: Uint8Array; status: "ready" | "future" } {
+  submit(bytes: Uint8Array, watcher?: TxWatcher, opts: { signatureVerified?: boolean } = {}): { hash: Uint8Array; status: "ready" | "future" } {
     let decoded;
     try {
       decoded = decodeExtrinsic(bytes);
@@ -81,13 +95,9 @@ export class TxPool {
     if (this.#byHash.has(hashHex) || this.#recent.has(hashHex)) throw new PoolError(1013, "Transaction Already Imported");
     let valid: ValidTransactionValue;
     try {
-      valid = this.deps.validate(bytes);
+      valid = this.deps.validate(bytes, { signatureVerified: opts.signatureVerified ?? false });
     } catch (e) {
-      if (e instanceof TransactionInvalid) {
-        const code = e.validity.tag === "Invalid" ? 1010 : 1011;
-        throw new PoolError(code, code === 1010 ? "Invalid Transaction" : "Unknown Transaction Validity", e.message);
-      }
-      throw e;
+      throw toPoolError(e);
     }
     const signed = decoded.signed!;
     const whoBytes = valid.provides[0].subarray(0, 32);

@@ -10,7 +10,7 @@ import { emitSystemEvent } from "../pallets/system/accounts.ts";
 import { withdrawFee } from "../pallets/balances/logic.ts";
 import { emitFeePaid } from "../pallets/transaction-payment/pallet.ts";
 import { EXTRINSIC_BASE_WEIGHT } from "../pallets/transaction-payment/fees.ts";
-import { checkSigned, type CheckedSigned } from "./checks.ts";
+import { checkSigned, signatureCheckFor, type CheckedSigned, type SignatureCheck } from "./checks.ts";
 import { MAX_BLOCK_LENGTH_BYTES, MAX_BLOCK_REF_TIME, MAX_NORMAL_LENGTH_BYTES, MAX_NORMAL_REF_TIME } from "./limits.ts";
 import { TransactionInvalid, invalid, unknown, type ValidTransactionValue } from "./validity.ts";
 import type { ComposedRuntime } from "./composed-runtime.ts";
@@ -117,11 +117,22 @@ export class BlockBuilder {
     if (!r.success) throw new TransactionInvalid(invalid("BadMandatory"), "timestamp inherent failed");
   }
 
-  /** Pool-style validation of a transaction against this block's state (nothing is written). */
-  validate(bytes: Uint8Array): ValidTransactionValue {
+  /**
+   * Pool-style validation of a transaction against this block's state (nothing is written).
+   * `signatureVerified` says the caller already checked `signatureCheck(bytes)`.
+   */
+  validate(bytes: Uint8Array, opts: { signatureVerified?: boolean } = {}): ValidTransactionValue {
     const { x, call } = this.#decode(bytes);
     if (!x.signed) throw new TransactionInvalid(unknown("NoUnsignedValidator"), "unsigned transactions are only accepted as inherents");
-    return checkSigned(this.#checkEnv(), x, this.runtime.weightOf(call), { verifySignature: true }).valid;
+    return checkSigned(this.#checkEnv(), x, this.runtime.weightOf(call), { verifySignature: !opts.signatureVerified }).valid;
+  }
+
+  /** The signer and signed payload of a transaction, so its signature can be checked on another thread. */
+  signatureCheck(bytes: Uint8Array): SignatureCheck {
+    const { x } = this.#decode(bytes);
+    if (!x.signed) throw new TransactionInvalid(unknown("NoUnsignedValidator"), "unsigned transactions are only accepted as inherents");
+    const { who, signature, payload } = signatureCheckFor(this.#checkEnv(), x);
+    return { who, signature, payload };
   }
 
   /**

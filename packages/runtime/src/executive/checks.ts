@@ -48,6 +48,41 @@ export function nonceTag(who: Uint8Array, nonce: number): Uint8Array {
  * CheckTxVersion, CheckGenesis, CheckMortality, CheckNonce, CheckWeight,
  * ChargeTransactionPayment. Throws TransactionInvalid; reads state, never writes it.
  */
+/** The signer and the exact bytes its signature must cover, for checking here or on another thread. */
+export interface SignatureCheck {
+  who: Uint8Array;
+  signature: SignedPart["signature"];
+  payload: Uint8Array;
+}
+
+/**
+ * Resolves the signer and builds the signed payload (call ++ extra ++ additional signed):
+ * CheckNonZeroSender, CheckSpecVersion, CheckTxVersion, CheckGenesis and CheckMortality.
+ */
+export function signatureCheckFor(env: CheckEnv, x: DecodedExtrinsic): SignatureCheck & { genesisHash: Uint8Array; birth: number } {
+  const signed = x.signed!;
+  const who = lookupAddress(signed.address);
+  if (who === undefined) throw new TransactionInvalid(unknown("CannotLookup"), "only MultiAddress::Id addresses exist on this chain");
+  if (bytesEqual(who, ZERO)) throw new TransactionInvalid(invalid("BadSigner"));
+  const genesisHash = blockHashAt(env.state, 0);
+  if (genesisHash === undefined) throw new Error("System.BlockHash[0] is missing: the block was not initialized");
+  const birth = eraBirth(signed.era, env.current);
+  const eraHash = birth === 0 ? genesisHash : blockHashAt(env.state, birth);
+  if (eraHash === undefined) throw new TransactionInvalid(invalid("AncientBirthBlock"), `no hash for birth block #${birth}`);
+  const payload = signingPayload(x.callBytes, signed.extra, {
+    specVersion: env.specVersion,
+    transactionVersion: env.transactionVersion,
+    genesisHash,
+    eraBlockHash: eraHash,
+  });
+  return { who, signature: signed.signature, payload, genesisHash, birth };
+}
+
+/**
+ * The signed extensions' checks in order: CheckNonZeroSender, CheckSpecVersion,
+ * CheckTxVersion, CheckGenesis, CheckMortality, CheckNonce, CheckWeight,
+ * ChargeTransactionPayment. Throws TransactionInvalid; reads state, never writes it.
+ */
 export function checkSigned(
   env: CheckEnv,
   x: DecodedExtrinsic,
@@ -55,30 +90,18 @@ export function checkSigned(
   opts: { verifySignature: boolean },
 ): CheckedSigned {
   const signed = x.signed!;
-  const who = lookupAddress(signed.address);
-  if (who === undefined) throw new TransactionInvalid(unknown("CannotLookup"), "only MultiAddress::Id addresses exist on this chain");
-  if (bytesEqual(who, ZERO)) throw new TransactionInvalid(invalid("BadSigner"));
-
-  const genesisHash = blockHashAt(env.state, 0);
-  if (genesisHash === undefined) throw new Error("System.BlockHash[0] is missing: the block was not initialized");
-  const birth = eraBirth(signed.era, env.current);
-  const eraHash = birth === 0 ? genesisHash : blockHashAt(env.state, birth);
-  if (eraHash === undefined) throw new TransactionInvalid(invalid("AncientBirthBlock"), `no hash for birth block #${birth}`);
-
-  if (opts.verifySignature) {
-    const add = { specVersion: env.specVersion, transactionVersion: env.transactionVersion, genesisHash };
-    const payload = signingPayload(x.callBytes, signed.extra, { ...add, eraBlockHash: eraHash });
-    if (!verifyMultiSignature(signed.signature, payload, who)) {
-      // A signature over the previous era window means the transaction outlived its era:
-      // say so instead of the bare "bad signature" Substrate gives.
-      if (signed.era.kind === "mortal" && birth >= signed.era.period) {
-        const older = blockHashAt(env.state, birth - signed.era.period);
-        if (older && verifyMultiSignature(signed.signature, signingPayload(x.callBytes, signed.extra, { ...add, eraBlockHash: older }), who)) {
-          throw new TransactionInvalid(invalid("AncientBirthBlock"), "the transaction's mortality era has expired");
-        }
+  const { who, payload, genesisHash, birth } = signatureCheckFor(env, x);
+  if (opts.verifySignature && !verifyMultiSignature(signed.signature, payload, who)) {
+    // A signature over the previous era window means the transaction outlived its era:
+    // say so instead of the bare "bad signature" Substrate gives.
+    if (signed.era.kind === "mortal" && birth >= signed.era.period) {
+      const older = blockHashAt(env.state, birth - signed.era.period);
+      const add = { specVersion: env.specVersion, transactionVersion: env.transactionVersion, genesisHash };
+      if (older && verifyMultiSignature(signed.signature, signingPayload(x.callBytes, signed.extra, { ...add, eraBlockHash: older }), who)) {
+        throw new TransactionInvalid(invalid("AncientBirthBlock"), "the transaction's mortality era has expired");
       }
-      throw new TransactionInvalid(invalid("BadProof"));
     }
+    throw new TransactionInvalid(invalid("BadProof"));
   }
 
   const account = SystemStorage.Account.get(env.state, who);
