@@ -66,7 +66,7 @@ class CallScope {
     this.isDelivered = true;
     for (const sink of this.sinks) {
       if (ok) sink.activate();
-      else sink.close();
+      else sink.discard();
     }
     this.sinks.length = 0;
   }

@@ -13,7 +13,11 @@ export interface SubscriptionSink {
    * serialised or is too large is logged and ends the subscription.
    */
   notify(result: unknown): void;
-  /** Ends the subscription from the server side. Sends nothing; new-spec handlers send their own final event first. */
+  /**
+   * Ends the subscription from the server side. Sends no message of its own (new-spec
+   * handlers send their final event first); anything notified before, even while the
+   * subscribe response is still unwritten, is delivered.
+   */
   close(): void;
   readonly closed: boolean;
   /** Runs once when the subscription ends for any reason; at once if it already has. */
@@ -49,6 +53,8 @@ class Subscription implements SubscriptionSink {
   /** Notifications held until the subscription id has been sent. Counted in the table's pending total. */
   #held: string[] = [];
   #closeCallbacks: (() => void)[] = [];
+  /** close() was called before the id went out: deliver what is held, then end. */
+  #closeAfterActivate = false;
 
   constructor(table: SubscriptionTable, id: string, notificationMethod: string, unsubscribeMethods: readonly string[], state: State) {
     this.#table = table;
@@ -64,7 +70,7 @@ class Subscription implements SubscriptionSink {
   }
 
   notify(result: unknown): void {
-    if (this.#state === "closed") return;
+    if (this.#state === "closed" || this.#closeAfterActivate) return;
     let text: string;
     try {
       text = encodeNotification(this.#prefix, result);
@@ -98,9 +104,23 @@ class Subscription implements SubscriptionSink {
     const held = this.#held;
     this.#held = [];
     for (const text of held) this.#table.transmit(text);
+    if (this.#closeAfterActivate) this.discard();
   }
 
+  /**
+   * Ends the subscription. A handler may notify and close before its own response is
+   * written (a transaction refused at once); those notifications still follow the id.
+   */
   close(): void {
+    if (this.#state === "pending") {
+      this.#closeAfterActivate = true;
+      return;
+    }
+    this.discard();
+  }
+
+  /** Ends the subscription and drops anything held (the subscribe call itself failed). */
+  discard(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#table.release(this.#held.length);
@@ -183,7 +203,7 @@ export class SubscriptionTable {
   /** Closes every subscription (connection closed). Later `open` calls return closed sinks. */
   closeAll(): void {
     this.#closed = true;
-    for (const sub of [...this.#open.values()]) sub.close();
+    for (const sub of [...this.#open.values()]) sub.discard();
     assert.equal(this.#open.size, 0);
   }
 
