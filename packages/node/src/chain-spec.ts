@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { decodeSs58, devAccount, encodeSs58, fromHex, toHex, type DevAccountName } from "@phala-ts/primitives";
-import { PHA, type GenesisConfig } from "@phala-ts/runtime";
+import { decodeSs58, devAccount, encodeSs58, fromHex, type DevAccountName } from "@phala-ts/primitives";
+import type { GenesisConfig } from "@phala-ts/runtime";
 import type { ValidatorSetValue } from "./finality/certificate.ts";
 
 /** A chain spec in Substrate's JSON shape, with a runtime genesis patch. */
@@ -145,4 +145,3 @@ export function builtinChainSpecJson(id: "dev" | "local"): ChainSpecJson {
   return devSpec(id);
 }
 
-export { PHA, toHex };

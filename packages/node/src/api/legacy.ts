@@ -1,7 +1,7 @@
 import { blake2b256, bytesEqual, concatBytes, toHex } from "@phala-ts/primitives";
 import { RuntimeDispatchInfo } from "@phala-ts/runtime/types";
 import { RuntimeApiError, SystemStorage, MAX_EXTRINSIC_BYTES, RUNTIME_VERSION, type RuntimeVersionValue } from "@phala-ts/runtime";
-import { RpcError, type RpcServer } from "../rpc/index.ts";
+import { RpcError, type RpcContext, type RpcServer } from "../rpc/index.ts";
 import { ChainError } from "../chain.ts";
 import { PoolError, type TxStatus } from "../pool/tx-pool.ts";
 import type { NodeService } from "../service.ts";
@@ -123,7 +123,7 @@ export function registerLegacyRpc(rpc: RpcServer, node: NodeService): void {
     }),
   );
 
-  const headSubscription = (notification: string, unsub: string[]) => (_p: unknown[], ctx: Parameters<Parameters<RpcServer["register"]>[1]>[1]) => {
+  const headSubscription = (notification: string, unsub: string[]) => (_p: unknown[], ctx: RpcContext) => {
     const sink = ctx.subscribe(notification, unsub);
     sink.notify(headerJson(chain.finalized));
     const off = node.onBlock((b) => sink.notify(headerJson(b.header)));
@@ -205,7 +205,7 @@ export function registerLegacyRpc(rpc: RpcServer, node: NodeService): void {
   );
   rpc.register(
     "state_subscribeStorage",
-    wrap((p, ctx: Parameters<Parameters<RpcServer["register"]>[1]>[1]) => {
+    wrap((p, ctx: RpcContext) => {
       const keys = p[0] === undefined || p[0] === null ? undefined : storageKeys(p[0]);
       if (!keys || keys.length === 0) throw invalidParams("state_subscribeStorage needs a list of keys; subscribing to every change is not supported");
       const sink = ctx.subscribe("state_storage", ["state_unsubscribeStorage"]);
@@ -269,10 +269,10 @@ export function registerLegacyRpc(rpc: RpcServer, node: NodeService): void {
 }
 
 function decodeDispatchInfo(out: Uint8Array) {
-  const v = RuntimeDispatchInfo.codec.dec(out) as any;
+  const v = RuntimeDispatchInfo.codec.dec(out);
   return {
     weight: { refTime: Number(v.weight.ref_time), proofSize: Number(v.weight.proof_size) },
-    class: String(v.class.tag).toLowerCase(),
+    class: v.class.tag.toLowerCase(),
     partialFee: v.partial_fee.toString(),
   };
 }

@@ -40,6 +40,8 @@ export function toPoolError(e: unknown): unknown {
   return e;
 }
 
+const STALE_REASON = describeValidityError({ tag: "Invalid", value: { tag: "Stale", value: undefined } });
+
 export interface PoolTx {
   hash: Uint8Array;
   hashHex: string;
@@ -254,7 +256,7 @@ export class TxPool {
       for (const t of [...q]) {
         if (t.nonce < chainNonce) {
           this.#remove(t);
-          for (const w of t.watchers) w({ type: "invalid", reason: describeValidityError({ tag: "Invalid", value: { tag: "Stale", value: undefined } } as any) });
+          for (const w of t.watchers) w({ type: "invalid", reason: STALE_REASON });
         } else if (t.deathBlock <= block.number) {
           this.#remove(t);
           for (const w of t.watchers) w({ type: "dropped", reason: "the transaction's mortality era expired" });

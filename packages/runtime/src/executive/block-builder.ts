@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "@phala-ts/primitives";
 import { StateOverlay, type StateBackend, type StateChanges } from "../state/overlay.ts";
+import type { Infer } from "../types/index.ts";
+import type { DispatchInfo } from "../types/std.ts";
 import type { DispatchContext, DispatchErrorValue, DispatchResult, EventRecordRaw, Origin } from "../pallet/context.ts";
 import { decodeExtrinsic, encodeUnsignedExtrinsic, type DecodedExtrinsic } from "../extrinsic/unchecked.ts";
 import { DecodeError, encodeCompact } from "../extrinsic/reader.ts";
@@ -190,9 +192,13 @@ export class BlockBuilder {
     }
     const result = this.#transactional(() => this.runtime.dispatch(this.#ctx, origin, call));
     if (checked) emitFeePaid(this.#ctx, checked.who, checked.fee, checked.signed.tip);
-    const dispatchInfo = { weight: { ref_time: callWeight, proof_size: 0n }, class: { tag: cls, value: undefined }, pays_fee: { tag: checked ? "Yes" : "No", value: undefined } };
-    if (result === undefined) emitSystemEvent(this.#ctx, { tag: "ExtrinsicSuccess", value: { dispatch_info: dispatchInfo } } as any);
-    else emitSystemEvent(this.#ctx, { tag: "ExtrinsicFailed", value: { dispatch_error: result, dispatch_info: dispatchInfo } } as any);
+    const dispatchInfo: Infer<typeof DispatchInfo> = {
+      weight: { ref_time: callWeight, proof_size: 0n },
+      class: { tag: cls },
+      pays_fee: checked ? { tag: "Yes" } : { tag: "No" },
+    };
+    if (result === undefined) emitSystemEvent(this.#ctx, { tag: "ExtrinsicSuccess", value: { dispatch_info: dispatchInfo } });
+    else emitSystemEvent(this.#ctx, { tag: "ExtrinsicFailed", value: { dispatch_error: result, dispatch_info: dispatchInfo } });
     const weight = (checked ? EXTRINSIC_BASE_WEIGHT : 0n) + callWeight;
     this.#totalWeight += weight;
     if (cls === "Normal") {

@@ -1,4 +1,4 @@
-import { AccountId32, FeeDetails, H256, RuntimeDispatchInfo, RuntimeVersion } from "../types/std.ts";
+import { FeeDetails, RuntimeDispatchInfo, RuntimeVersion } from "../types/std.ts";
 import { T, ScaleDecodeError } from "../types/index.ts";
 import { SystemStorage } from "../pallets/system/pallet.ts";
 import { computeFeeDetails, inclusionFee } from "../pallets/transaction-payment/fees.ts";
@@ -106,18 +106,17 @@ function dispatchApi(rt: ComposedRuntime, env: ApiEnv, method: string, input: Ui
       if (method === "TransactionPaymentApi_query_info") {
         return RuntimeDispatchInfo.codec.enc({
           weight: { ref_time: weight, proof_size: 0n },
-          class: { tag: rt.classOf(call), value: undefined },
+          class: { tag: rt.classOf(call) },
           partial_fee: x.signed ? inclusionFee(lenValue, weight) : 0n,
-        } as any);
+        });
       }
       const d = computeFeeDetails(lenValue, weight);
       return FeeDetails.codec.enc({
         inclusion_fee: x.signed ? { base_fee: d.baseFee, len_fee: d.lenFee, adjusted_weight_fee: d.adjustedWeightFee } : undefined,
-      } as any);
+      });
     }
     default:
       throw new RuntimeApiError("METHOD_NOT_FOUND", `Exported method ${method} is not found`);
   }
 }
 
-export { AccountId32, H256 };
