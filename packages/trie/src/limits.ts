@@ -28,3 +28,13 @@ export const PROOF_KEYS_MAX = 10_000;
 
 /** Block numbers are Substrate's u32. */
 export const BLOCK_NUMBER_MAX = 0xffff_ffff;
+
+/**
+ * Most stored entries (trie nodes and value nodes) `TrieStore` keeps in memory, in its node cache
+ * (see node-cache.ts). A block reads and rewrites the paths of every key it touches, and the
+ * transaction pool reads the latest state again and again; this many entries hold a state of about
+ * 100k keys (two entries a key, plus branches), so such a state is read without touching the
+ * database. An entry costs its bytes plus about 60 (its hash and index slots): some 100 bytes for a
+ * leaf or a value, 600 for a full branch, so a full cache takes roughly 25-100 MiB.
+ */
+export const NODE_CACHE_ENTRIES_MAX = 262_144;

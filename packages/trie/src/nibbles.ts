@@ -3,11 +3,12 @@
  * nibble paths are Uint8Arrays holding one value 0..15 per element.
  */
 import assert from "node:assert/strict";
+import { allocBytes } from "./slab.ts";
 
 export type Nibbles = Uint8Array;
 
 export function bytesToNibbles(bytes: Uint8Array): Nibbles {
-  const out = new Uint8Array(bytes.length * 2);
+  const out = allocBytes(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) {
     out[2 * i] = bytes[i] >> 4;
     out[2 * i + 1] = bytes[i] & 0x0f;
@@ -32,7 +33,7 @@ export function commonPrefixLength(a: Nibbles, b: Nibbles, bOffset: number): num
 }
 
 export function concatNibbles(a: Nibbles, middle: number, b: Nibbles): Nibbles {
-  const out = new Uint8Array(a.length + 1 + b.length);
+  const out = allocBytes(a.length + 1 + b.length);
   out.set(a, 0);
   out[a.length] = middle;
   out.set(b, a.length + 1);

@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { blake2b256 } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import type { Nibbles } from "./nibbles.ts";
+import { allocBytes } from "./slab.ts";
 
 export const HASH_LENGTH_BYTES = 32;
 /**
@@ -44,6 +45,26 @@ export type DecodedNode =
   | { kind: "empty" }
   | { kind: "leaf"; partial: Nibbles; value: NodeValue }
   | { kind: "branch"; partial: Nibbles; value: NodeValue | null; children: (ChildRef | null)[] };
+
+/**
+ * A non-empty node in the flat form the store, its node cache and the tries share: fewer objects
+ * than `DecodedNode`, and child slots that are directly the reference bytes. Shared through the node
+ * cache, so never mutated once built.
+ */
+export interface StoredNode {
+  /** The partial key, one nibble per element. */
+  readonly partial: Nibbles;
+  /** The inline value, the value node's hash (`valueHashed`), or null for a branch without value. */
+  readonly value: Uint8Array | null;
+  readonly valueHashed: boolean;
+  /**
+   * null for a leaf; for a branch 16 slots, each null or the child reference: a 32-byte hash, or
+   * the child's own encoding when that is shorter than a hash.
+   */
+  readonly children: readonly (Uint8Array | null)[] | null;
+  /** The node's encoding. */
+  readonly encoded: Uint8Array;
+}
 
 // ---------------------------------------------------------------------------------------------
 // SCALE compact (u32 range: lengths)
@@ -125,33 +146,52 @@ function writePartial(out: Uint8Array, pos: number, partial: Nibbles): number {
 }
 
 /**
- * Encodes a node from its parts. `children` is null for a leaf; otherwise 16 slots, each null or the
- * raw reference bytes (a 32-byte hash, or an inline child encoding shorter than 32 bytes).
+ * Encodes a node from its flat parts (as `StoredNode` holds them). `children` is null for a leaf;
+ * otherwise 16 slots, each null or the raw reference bytes (a 32-byte hash, or an inline child
+ * encoding shorter than 32 bytes). A null slot may instead take its reference as stored in another
+ * encoding: `srcRefs[i]` >= 0 is the offset in `src` of that reference's length byte. The result is
+ * carved from a shared slab (see `slab.ts`) unless `standalone` (an array of its own, for callers
+ * outside the package).
  */
-export function encodeNodeParts(
+export function encodeFlat(
   partial: Nibbles,
-  value: NodeValue | null,
+  value: Uint8Array | null,
+  valueHashed: boolean,
   children: readonly (Uint8Array | null)[] | null,
+  standalone = false,
+  src: Uint8Array | null = null,
+  srcRefs: Int32Array | null = null,
 ): Uint8Array {
   assert.ok(partial.length <= PARTIAL_KEY_NIBBLES_MAX, "partial key too long for a node header");
   let prefix: number;
   let prefixBits: number;
   if (children === null) {
     assert.ok(value !== null, "a leaf has a value");
-    [prefix, prefixBits] = value.kind === "hashed" ? [HASHED_LEAF_PREFIX, 3] : [LEAF_PREFIX, 2];
+    if (valueHashed) {
+      prefix = HASHED_LEAF_PREFIX;
+      prefixBits = 3;
+    } else {
+      prefix = LEAF_PREFIX;
+      prefixBits = 2;
+    }
   } else if (value === null) {
-    [prefix, prefixBits] = [BRANCH_NO_VALUE_PREFIX, 2];
+    prefix = BRANCH_NO_VALUE_PREFIX;
+    prefixBits = 2;
+  } else if (valueHashed) {
+    prefix = HASHED_BRANCH_PREFIX;
+    prefixBits = 4;
   } else {
-    [prefix, prefixBits] = value.kind === "hashed" ? [HASHED_BRANCH_PREFIX, 4] : [BRANCH_WITH_VALUE_PREFIX, 2];
+    prefix = BRANCH_WITH_VALUE_PREFIX;
+    prefixBits = 2;
   }
 
   let size = headerLength(partial.length, prefixBits) + ((partial.length + 1) >> 1);
   if (value !== null) {
-    if (value.kind === "hashed") {
-      assert.equal(value.hash.length, HASH_LENGTH_BYTES);
+    if (valueHashed) {
+      assert.equal(value.length, HASH_LENGTH_BYTES);
       size += HASH_LENGTH_BYTES;
     } else {
-      size += compactLength(value.data.length) + value.data.length;
+      size += compactLength(value.length) + value.length;
     }
   }
   let bitmap = 0;
@@ -160,15 +200,18 @@ export function encodeNodeParts(
     size += 2;
     for (let i = 0; i < 16; i++) {
       const c = children[i];
-      if (c === null) continue;
-      assert.ok(c.length <= HASH_LENGTH_BYTES, "a child reference is a hash or an inline node < 32 bytes");
+      let length: number;
+      if (c !== null) length = c.length;
+      else if (srcRefs !== null && srcRefs[i] >= 0) length = (src as Uint8Array)[srcRefs[i]] >> 2;
+      else continue;
+      assert.ok(length <= HASH_LENGTH_BYTES, "a child reference is a hash or an inline node < 32 bytes");
       bitmap |= 1 << i;
-      size += 1 + c.length;
+      size += 1 + length;
     }
     assert.ok(bitmap !== 0, "a branch has at least one child");
   }
 
-  const out = new Uint8Array(size);
+  const out = standalone ? new Uint8Array(size) : allocBytes(size);
   let pos = writeHeader(out, prefix, prefixBits, partial.length);
   pos = writePartial(out, pos, partial);
   if (children !== null) {
@@ -176,26 +219,42 @@ export function encodeNodeParts(
     out[pos++] = bitmap >> 8;
   }
   if (value !== null) {
-    if (value.kind === "hashed") {
-      out.set(value.hash, pos);
-      pos += HASH_LENGTH_BYTES;
-    } else {
-      pos = writeCompact(out, pos, value.data.length);
-      out.set(value.data, pos);
-      pos += value.data.length;
-    }
+    if (!valueHashed) pos = writeCompact(out, pos, value.length);
+    out.set(value, pos);
+    pos += value.length;
   }
   if (children !== null) {
     for (let i = 0; i < 16; i++) {
       const c = children[i];
-      if (c === null) continue;
-      out[pos++] = c.length << 2;
-      out.set(c, pos);
-      pos += c.length;
+      if (c !== null) {
+        out[pos++] = c.length << 2;
+        out.set(c, pos);
+        pos += c.length;
+      } else if (srcRefs !== null && srcRefs[i] >= 0) {
+        const from = srcRefs[i];
+        const length = 1 + ((src as Uint8Array)[from] >> 2);
+        for (let k = 0; k < length; k++) out[pos + k] = (src as Uint8Array)[from + k];
+        pos += length;
+      }
     }
   }
   assert.equal(pos, size);
   return out;
+}
+
+/**
+ * Encodes a node from its parts. `children` is null for a leaf; otherwise 16 slots, each null or the
+ * raw reference bytes (a 32-byte hash, or an inline child encoding shorter than 32 bytes).
+ */
+export function encodeNodeParts(
+  partial: Nibbles,
+  value: NodeValue | null,
+  children: readonly (Uint8Array | null)[] | null,
+): Uint8Array {
+  if (value === null) return encodeFlat(partial, null, false, children, true);
+  return value.kind === "hashed"
+    ? encodeFlat(partial, value.hash, true, children, true)
+    : encodeFlat(partial, value.data, false, children, true);
 }
 
 export function encodeNode(node: DecodedNode): Uint8Array {
@@ -208,80 +267,284 @@ export function encodeNode(node: DecodedNode): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-function invalid(reason: string, data: Uint8Array): never {
-  throw new TrieError("INVALID_NODE", `invalid trie node: ${reason}`, { details: { length: data.length } });
+function invalid(reason: string, length: number): never {
+  throw new TrieError("INVALID_NODE", `invalid trie node: ${reason}`, { details: { length } });
 }
 
-class Reader {
-  pos = 0;
-  constructor(readonly data: Uint8Array) {}
+/** Value kinds in a node header. */
+export const VALUE_NONE = 0;
+export const VALUE_INLINE = 1;
+export const VALUE_HASHED = 2;
 
-  byte(): number {
-    if (this.pos >= this.data.length) invalid("unexpected end", this.data);
-    return this.data[this.pos++];
-  }
+/** `scanNode` flag: the node checked out (always set for a non-empty node). */
+export const NODE_VALID = 1;
+/** `scanNode` flag: a branch whose child references are all 32-byte hashes (each 33 bytes with its length). */
+export const NODE_CHILDREN_HASHED = 2;
 
-  take(n: number): Uint8Array {
-    if (this.pos + n > this.data.length) invalid("unexpected end", this.data);
-    const out = this.data.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  /** SCALE Compact<u32>, rejecting non-canonical encodings as parity-scale-codec does. */
-  compact(): number {
-    const b0 = this.byte();
-    switch (b0 & 3) {
-      case 0:
-        return b0 >> 2;
-      case 1: {
-        const v = (b0 | (this.byte() << 8)) >> 2;
-        if (v < 1 << 6) invalid("non-canonical compact", this.data);
-        return v;
-      }
-      case 2: {
-        const v = (b0 | (this.byte() << 8) | (this.byte() << 16)) + this.byte() * 2 ** 24;
-        const n = Math.floor(v / 4);
-        if (n < 1 << 14) invalid("non-canonical compact", this.data);
-        return n;
-      }
-      default: {
-        if (b0 >> 2 !== 0) invalid("compact length beyond u32", this.data);
-        const n = (this.byte() | (this.byte() << 8) | (this.byte() << 16)) + this.byte() * 2 ** 24;
-        if (n < 2 ** 30) invalid("non-canonical compact", this.data);
-        return n;
-      }
+/**
+ * Reads a SCALE Compact<u32> at `pos` (before `end`), rejecting non-canonical encodings as
+ * parity-scale-codec does. The encoded length is `compactLength` of the result.
+ */
+function readCompact(data: Uint8Array, pos: number, end: number, length: number): number {
+  if (pos >= end) invalid("unexpected end", length);
+  const b0 = data[pos];
+  switch (b0 & 3) {
+    case 0:
+      return b0 >> 2;
+    case 1: {
+      if (pos + 2 > end) invalid("unexpected end", length);
+      const v = (b0 | (data[pos + 1] << 8)) >> 2;
+      if (v < 1 << 6) invalid("non-canonical compact", length);
+      return v;
+    }
+    case 2: {
+      if (pos + 4 > end) invalid("unexpected end", length);
+      const v = (b0 | (data[pos + 1] << 8) | (data[pos + 2] << 16)) + data[pos + 3] * 2 ** 24;
+      const n = Math.floor(v / 4);
+      if (n < 1 << 14) invalid("non-canonical compact", length);
+      return n;
+    }
+    default: {
+      if (b0 >> 2 !== 0) invalid("compact length beyond u32", length);
+      if (pos + 5 > end) invalid("unexpected end", length);
+      const n = (data[pos + 1] | (data[pos + 2] << 8) | (data[pos + 3] << 16)) + data[pos + 4] * 2 ** 24;
+      if (n < 2 ** 30) invalid("non-canonical compact", length);
+      return n;
     }
   }
 }
 
-function readNibbleCount(r: Reader, first: number, prefixBits: number): number {
-  const max = 255 >> prefixBits;
-  let n = first & max;
-  if (n < max) return n;
-  for (;;) {
-    const b = r.byte();
-    n += b;
-    if (n > PARTIAL_KEY_NIBBLES_MAX) invalid("partial key longer than the nibble bound", r.data);
-    if (b < 255) return n;
+/** Reads a compact already checked by `scanNode`. */
+function readCompactUnchecked(data: Uint8Array, pos: number): number {
+  const b0 = data[pos];
+  switch (b0 & 3) {
+    case 0:
+      return b0 >> 2;
+    case 1:
+      return (b0 | (data[pos + 1] << 8)) >> 2;
+    case 2:
+      return Math.floor(((b0 | (data[pos + 1] << 8) | (data[pos + 2] << 16)) + data[pos + 3] * 2 ** 24) / 4);
+    default:
+      return (data[pos + 1] | (data[pos + 2] << 8) | (data[pos + 3] << 16)) + data[pos + 4] * 2 ** 24;
   }
 }
 
-function readPartial(r: Reader, nibbleCount: number): Nibbles {
-  const bytes = r.take((nibbleCount + 1) >> 1);
-  const out = new Uint8Array(nibbleCount);
-  let o = 0;
-  let i = 0;
-  if (nibbleCount % 2 === 1) {
-    if (bytes[0] >> 4 !== 0) invalid("non-zero padding in partial key", r.data);
-    out[o++] = bytes[0] & 0x0f;
-    i = 1;
+/**
+ * Checks the node encoded in `data[start..end)` strictly, without allocating: unknown header kinds,
+ * non-zero padding, an empty bitmap, a child reference longer than a hash and trailing bytes are
+ * all `INVALID_NODE`. Returns 0 for the empty-trie node, else `NODE_VALID` (| `NODE_CHILDREN_HASHED`).
+ * Inline children are not looked into: they are checked when visited.
+ */
+export function scanNode(data: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length <= 0) invalid("unexpected end", length);
+  const first = data[start];
+  if (first === 0) {
+    if (length !== 1) invalid("trailing bytes after empty node", length);
+    return 0;
   }
-  for (; i < bytes.length; i++) {
-    out[o++] = bytes[i] >> 4;
-    out[o++] = bytes[i] & 0x0f;
+  let branch: boolean;
+  let valueKind: number;
+  let prefixBits: number;
+  switch (first >> 6) {
+    case 1:
+      branch = false;
+      valueKind = VALUE_INLINE;
+      prefixBits = 2;
+      break;
+    case 2:
+      branch = true;
+      valueKind = VALUE_NONE;
+      prefixBits = 2;
+      break;
+    case 3:
+      branch = true;
+      valueKind = VALUE_INLINE;
+      prefixBits = 2;
+      break;
+    default:
+      if (first >> 5 === 1) {
+        branch = false;
+        valueKind = VALUE_HASHED;
+        prefixBits = 3;
+      } else if (first >> 4 === 1) {
+        branch = true;
+        valueKind = VALUE_HASHED;
+        prefixBits = 4;
+      } else invalid("reserved header", length);
   }
-  return out;
+  const max = 255 >> prefixBits;
+  let nibbleCount = first & max;
+  let pos = start + 1;
+  if (nibbleCount === max) {
+    for (;;) {
+      if (pos >= end) invalid("unexpected end", length);
+      const b = data[pos++];
+      nibbleCount += b;
+      if (nibbleCount > PARTIAL_KEY_NIBBLES_MAX) invalid("partial key longer than the nibble bound", length);
+      if (b < 255) break;
+    }
+  }
+  const partialBytes = (nibbleCount + 1) >> 1;
+  if (pos + partialBytes > end) invalid("unexpected end", length);
+  if (nibbleCount % 2 === 1 && data[pos] >> 4 !== 0) invalid("non-zero padding in partial key", length);
+  pos += partialBytes;
+
+  let bitmap = 0;
+  if (branch) {
+    if (pos + 2 > end) invalid("unexpected end", length);
+    bitmap = data[pos] | (data[pos + 1] << 8);
+    pos += 2;
+    if (bitmap === 0) invalid("branch without children", length);
+  }
+  if (valueKind === VALUE_HASHED) {
+    if (pos + HASH_LENGTH_BYTES > end) invalid("unexpected end", length);
+    pos += HASH_LENGTH_BYTES;
+  } else if (valueKind === VALUE_INLINE) {
+    const n = readCompact(data, pos, end, length);
+    pos += compactLength(n);
+    if (pos + n > end) invalid("unexpected end", length);
+    pos += n;
+  }
+  let flags = NODE_VALID | NODE_CHILDREN_HASHED;
+  if (branch) {
+    for (let i = 0; i < 16; i++) {
+      if ((bitmap & (1 << i)) === 0) continue;
+      const n = readCompact(data, pos, end, length);
+      if (n > HASH_LENGTH_BYTES) invalid("child reference longer than a hash", length);
+      if (n !== HASH_LENGTH_BYTES) flags &= ~NODE_CHILDREN_HASHED;
+      pos += 1; // a length of at most 32 is one compact byte
+      if (pos + n > end) invalid("unexpected end", length);
+      pos += n;
+    }
+  }
+  if (pos !== end) invalid("trailing bytes", length);
+  return flags;
+}
+
+/**
+ * A cursor over one node encoding that `scanNode` accepted: `load` parses the header, without
+ * allocating, into the fields below (offsets are absolute positions in `buf`).
+ */
+export class NodeCursor {
+  buf: Uint8Array = EMPTY_NODE;
+  branch = false;
+  valueKind = VALUE_NONE;
+  nibbleCount = 0;
+  /** Where the packed partial key starts (an odd count puts its first nibble in the low bits). */
+  partialAt = 0;
+  bitmap = 0;
+  /** Where the value bytes (or the value's hash) start, and how many there are. */
+  valueAt = 0;
+  valueLength = 0;
+  /** Where the first child reference's length byte is. */
+  childrenAt = 0;
+
+  load(buf: Uint8Array, start: number): void {
+    this.buf = buf;
+    const first = buf[start];
+    let prefixBits: number;
+    switch (first >> 6) {
+      case 1:
+        this.branch = false;
+        this.valueKind = VALUE_INLINE;
+        prefixBits = 2;
+        break;
+      case 2:
+        this.branch = true;
+        this.valueKind = VALUE_NONE;
+        prefixBits = 2;
+        break;
+      case 3:
+        this.branch = true;
+        this.valueKind = VALUE_INLINE;
+        prefixBits = 2;
+        break;
+      default:
+        this.branch = first >> 5 !== 1;
+        this.valueKind = VALUE_HASHED;
+        prefixBits = this.branch ? 4 : 3;
+    }
+    const max = 255 >> prefixBits;
+    let nibbleCount = first & max;
+    let pos = start + 1;
+    if (nibbleCount === max) {
+      let b: number;
+      do {
+        b = buf[pos++];
+        nibbleCount += b;
+      } while (b === 255);
+    }
+    this.nibbleCount = nibbleCount;
+    this.partialAt = pos;
+    pos += (nibbleCount + 1) >> 1;
+    if (this.branch) {
+      this.bitmap = buf[pos] | (buf[pos + 1] << 8);
+      pos += 2;
+    } else this.bitmap = 0;
+    if (this.valueKind === VALUE_HASHED) {
+      this.valueAt = pos;
+      this.valueLength = HASH_LENGTH_BYTES;
+    } else if (this.valueKind === VALUE_INLINE) {
+      const n = readCompactUnchecked(buf, pos);
+      this.valueAt = pos + compactLength(n);
+      this.valueLength = n;
+    } else {
+      this.valueAt = pos;
+      this.valueLength = 0;
+    }
+    this.childrenAt = this.valueAt + this.valueLength;
+  }
+
+  /** Nibble `i` of the partial key. */
+  nibble(i: number): number {
+    const j = i + (this.nibbleCount & 1); // an odd count pads one nibble in front
+    const b = this.buf[this.partialAt + (j >> 1)];
+    return (j & 1) === 0 ? b >> 4 : b & 0x0f;
+  }
+
+  /** The partial key as nibbles, in an array of its own (from a slab unless `standalone`). */
+  partial(standalone = false): Nibbles {
+    const n = this.nibbleCount;
+    if (n === 0) return standalone ? new Uint8Array(0) : EMPTY_NIBBLES;
+    const out = standalone ? new Uint8Array(n) : allocBytes(n);
+    const buf = this.buf;
+    let o = 0;
+    let i = this.partialAt;
+    if ((n & 1) === 1) out[o++] = buf[i++] & 0x0f;
+    for (; o < n; i++) {
+      out[o++] = buf[i] >> 4;
+      out[o++] = buf[i] & 0x0f;
+    }
+    return out;
+  }
+}
+
+const EMPTY_NIBBLES: Nibbles = new Uint8Array(0);
+const cursor = new NodeCursor();
+
+/**
+ * Decodes one node into the flat form, strictly (see `scanNode`). Returns null for the empty-trie
+ * node. Value and child slices alias `data`.
+ */
+export function decodeStoredNode(data: Uint8Array, standalone = false): StoredNode | null {
+  if (scanNode(data, 0, data.length) === 0) return null;
+  const c = cursor;
+  c.load(data, 0);
+  const partial = c.partial(standalone);
+  const value = c.valueKind === VALUE_NONE ? null : data.subarray(c.valueAt, c.valueAt + c.valueLength);
+  let children: (Uint8Array | null)[] | null = null;
+  if (c.branch) {
+    children = [null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null];
+    let pos = c.childrenAt;
+    for (let i = 0; i < 16; i++) {
+      if ((c.bitmap & (1 << i)) === 0) continue;
+      const n = data[pos] >> 2;
+      children[i] = data.subarray(pos + 1, pos + 1 + n);
+      pos += 1 + n;
+    }
+  }
+  return { partial, value, valueHashed: c.valueKind === VALUE_HASHED, children, encoded: data };
 }
 
 /**
@@ -289,53 +552,13 @@ function readPartial(r: Reader, nibbleCount: number): Nibbles {
  * reference longer than a hash and trailing bytes are all `INVALID_NODE`. Returned slices alias `data`.
  */
 export function decodeNode(data: Uint8Array): DecodedNode {
-  const r = new Reader(data);
-  const first = r.byte();
-  if (first === 0) {
-    if (data.length !== 1) invalid("trailing bytes after empty node", data);
-    return { kind: "empty" };
-  }
-  let type: "leaf" | "branch";
-  let valueKind: "none" | "inline" | "hashed";
-  let prefixBits: number;
-  switch (first >> 6) {
-    case 1:
-      [type, valueKind, prefixBits] = ["leaf", "inline", 2];
-      break;
-    case 2:
-      [type, valueKind, prefixBits] = ["branch", "none", 2];
-      break;
-    case 3:
-      [type, valueKind, prefixBits] = ["branch", "inline", 2];
-      break;
-    default:
-      if (first >> 5 === 1) [type, valueKind, prefixBits] = ["leaf", "hashed", 3];
-      else if (first >> 4 === 1) [type, valueKind, prefixBits] = ["branch", "hashed", 4];
-      else invalid("reserved header", data);
-  }
-  const partial = readPartial(r, readNibbleCount(r, first, prefixBits));
-
-  let bitmap = 0;
-  if (type === "branch") {
-    bitmap = r.byte() | (r.byte() << 8);
-    if (bitmap === 0) invalid("branch without children", data);
-  }
-  let value: NodeValue | null = null;
-  if (valueKind === "hashed") value = { kind: "hashed", hash: r.take(HASH_LENGTH_BYTES) };
-  else if (valueKind === "inline") value = { kind: "inline", data: r.take(r.compact()) };
-
-  if (type === "leaf") {
-    if (r.pos !== data.length) invalid("trailing bytes", data);
-    return { kind: "leaf", partial, value: value as NodeValue };
-  }
-  const children: (ChildRef | null)[] = new Array(16).fill(null);
-  for (let i = 0; i < 16; i++) {
-    if ((bitmap & (1 << i)) === 0) continue;
-    const len = r.compact();
-    if (len > HASH_LENGTH_BYTES) invalid("child reference longer than a hash", data);
-    const bytes = r.take(len);
-    children[i] = len === HASH_LENGTH_BYTES ? { kind: "hash", hash: bytes } : { kind: "inline", encoded: bytes };
-  }
-  if (r.pos !== data.length) invalid("trailing bytes", data);
-  return { kind: "branch", partial, value, children };
+  const n = decodeStoredNode(data, true); // the partial key in an array of its own, not a slab view
+  if (n === null) return { kind: "empty" };
+  const value: NodeValue | null =
+    n.value === null ? null : n.valueHashed ? { kind: "hashed", hash: n.value } : { kind: "inline", data: n.value };
+  if (n.children === null) return { kind: "leaf", partial: n.partial, value: value as NodeValue };
+  const children = n.children.map((c): ChildRef | null =>
+    c === null ? null : c.length === HASH_LENGTH_BYTES ? { kind: "hash", hash: c } : { kind: "inline", encoded: c },
+  );
+  return { kind: "branch", partial: n.partial, value, children };
 }

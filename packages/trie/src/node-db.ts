@@ -1,18 +1,23 @@
 /**
  * The key/value store the trie persists into. It is the subset of an `lmdb` `Database` the trie uses,
  * so an LMDB database opened with `{ encoding: "binary", keyEncoding: "binary" }` can be passed as is;
- * `MemoryNodeDb` is the same contract over a Map, for tests and for throwaway tries.
+ * `MemoryNodeDb` is the same contract over a Map, for tests and for throwaway tries. When the
+ * database also has LMDB's `getBinaryFast` (bytes valid until the next read or write), the store
+ * reads through it to avoid copies.
  */
+import { bytesKey } from "./bytes-key.ts";
+import { copyBytes } from "./slab.ts";
 
 export interface NodeDb {
   /** The value under `key`, or undefined. The returned bytes must stay valid (no reused buffers). */
   getBinary(key: Uint8Array): Uint8Array | undefined;
+  /** Stores a copy of `value`: the trie reuses the array it passes once the call returns. */
   putSync(key: Uint8Array, value: Uint8Array): void;
   removeSync(key: Uint8Array): boolean;
 }
 
 function mapKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return bytesKey(key);
 }
 
 export class MemoryNodeDb implements NodeDb {
@@ -23,8 +28,13 @@ export class MemoryNodeDb implements NodeDb {
     return this.entries.get(mapKey(key))?.slice();
   }
 
+  /** Like LMDB's `getBinaryFast`: no copy, so only valid until the next write; never mutate it. */
+  getBinaryFast(key: Uint8Array): Uint8Array | undefined {
+    return this.entries.get(mapKey(key));
+  }
+
   putSync(key: Uint8Array, value: Uint8Array): void {
-    this.entries.set(mapKey(key), value.slice());
+    this.entries.set(mapKey(key), copyBytes(value)); // a copy: the trie reuses what it passes
   }
 
   removeSync(key: Uint8Array): boolean {

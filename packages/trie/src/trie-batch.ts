@@ -6,13 +6,15 @@
 import { compareBytes } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import { BATCH_WRITES_MAX, KEY_LENGTH_MAX_BYTES, VALUE_LENGTH_MAX_BYTES } from "./limits.ts";
-import { MutableTrie, type NodeLoader } from "./mutable-trie.ts";
+import { MutableTrie, type NodeSource } from "./mutable-trie.ts";
+import { bytesKey } from "./bytes-key.ts";
 import { bytesToNibbles } from "./nibbles.ts";
+import { copyBytes } from "./slab.ts";
 import { iterateEntries } from "./trie-reader.ts";
 
 /** What a batch needs from its store. */
 export interface TrieBatchBackend {
-  load: NodeLoader;
+  source: NodeSource;
   get(root: Uint8Array, key: Uint8Array): Uint8Array | null;
   /** Persists the batch's changes as the state of `blockNumber`; see `TrieStore`. */
   persist(trie: MutableTrie, parentRoot: Uint8Array, blockNumber: number): Uint8Array;
@@ -24,12 +26,16 @@ export interface TrieCommitResult {
 
 interface Write {
   key: Uint8Array;
+  /** `overlayKey(key)`: its order is the keys' byte order, and strings compare natively. */
+  k: string;
   /** null: deleted. */
   value: Uint8Array | null;
+  /** Written since the trie last absorbed the overlay. */
+  pending: boolean;
 }
 
 function overlayKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return bytesKey(key);
 }
 
 export function checkKey(key: Uint8Array): void {
@@ -44,8 +50,8 @@ export function checkKey(key: Uint8Array): void {
 export class TrieBatch {
   readonly parentRoot: Uint8Array;
   private readonly writes = new Map<string, Write>();
-  /** Overlay keys written since the trie last absorbed the overlay. */
-  private unapplied = new Set<string>();
+  /** Writes made since the trie last absorbed the overlay (each once: see `Write.pending`). */
+  private unapplied: Write[] = [];
   private trie: MutableTrie | null = null;
   private closed = false;
 
@@ -68,7 +74,7 @@ export class TrieBatch {
         details: { length: value.length, max: VALUE_LENGTH_MAX_BYTES },
       });
     }
-    this.write(key, value.slice());
+    this.write(key, copyBytes(value));
   }
 
   delete(key: Uint8Array): void {
@@ -89,7 +95,7 @@ export class TrieBatch {
     this.checkOpen();
     checkKey(prefix);
     const doomed: Uint8Array[] = [];
-    for (const [key] of iterateEntries(this.backend.load, this.parentRoot, prefix, null)) {
+    for (const [key] of iterateEntries(this.backend.source, this.parentRoot, prefix, null)) {
       const w = this.writes.get(overlayKey(key));
       if (w === undefined || w.value !== null) doomed.push(key);
     }
@@ -119,7 +125,7 @@ export class TrieBatch {
     this.closed = true;
     this.trie = null;
     this.writes.clear();
-    this.unapplied.clear();
+    this.unapplied = [];
     return { root };
   }
 
@@ -129,27 +135,37 @@ export class TrieBatch {
     this.checkOpen();
     checkKey(key);
     const k = overlayKey(key);
-    if (!this.writes.has(k) && this.writes.size >= BATCH_WRITES_MAX) {
+    const w = this.writes.get(k);
+    if (w !== undefined) {
+      w.value = value;
+      if (!w.pending) {
+        w.pending = true;
+        this.unapplied.push(w);
+      }
+      return;
+    }
+    if (this.writes.size >= BATCH_WRITES_MAX) {
       throw new TrieError("BATCH_TOO_LARGE", "too many writes in one batch", { details: { max: BATCH_WRITES_MAX } });
     }
-    this.writes.set(k, { key: key.slice(), value });
-    this.unapplied.add(k);
+    const fresh: Write = { key: copyBytes(key), k, value, pending: true };
+    this.writes.set(k, fresh);
+    this.unapplied.push(fresh);
   }
 
   /** Folds the unapplied writes into the trie, in key order (neighbouring keys share loaded paths). */
   private applied(): MutableTrie {
-    if (this.trie === null) this.trie = new MutableTrie(this.backend.load, this.parentRoot);
+    if (this.trie === null) this.trie = new MutableTrie(this.backend.source, this.parentRoot);
     const trie = this.trie;
-    if (this.unapplied.size > 0) {
-      const pending: Write[] = [];
-      for (const k of this.unapplied) pending.push(this.writes.get(k) as Write);
-      pending.sort((a, b) => compareBytes(a.key, b.key));
+    if (this.unapplied.length > 0) {
+      const pending = this.unapplied;
+      pending.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
       for (const w of pending) {
         const path = bytesToNibbles(w.key);
         if (w.value === null) trie.remove(path);
         else trie.insert(path, w.value);
       }
-      this.unapplied = new Set();
+      for (const w of pending) w.pending = false;
+      this.unapplied = [];
     }
     return trie;
   }

@@ -69,6 +69,13 @@ test("LMDB: blocks commit inside the caller's transaction, survive reopening, an
     assert.equal(store.hasRoot(abortedRoot), false);
     assert.equal(store.lastCommittedBlock(), 5);
     assert.ok(store.hasRoot(roots[3]), "pruning of the aborted block rolled back too");
+    // The aborted state's nodes may linger in the node cache, but nothing can be built on it.
+    const onAborted = store.batch(abortedRoot);
+    onAborted.set(enc("counter"), enc("on top of nothing"));
+    assert.throws(
+      () => env.transactionSync(() => onAborted.commit(6)),
+      (e: unknown) => e instanceof TrieError && e.code === "MISSING_NODE",
+    );
 
     // Reopen: state and pruning journals are durable.
     env.close();

@@ -5,6 +5,7 @@ import { validateProofs } from "@polkadot-api/substrate-bindings";
 import { TrieError } from "./errors.ts";
 import { KEY_LENGTH_MAX_BYTES } from "./limits.ts";
 import { EMPTY_TRIE_ROOT, decodeNode } from "./node-codec.ts";
+import { NodeCache } from "./node-cache.ts";
 import { MemoryNodeDb } from "./node-db.ts";
 import { oracleView } from "./test-support.ts";
 import { trieRoot } from "./trie-root.ts";
@@ -229,4 +230,63 @@ test("a proof for one key proves nothing about keys off its path", () => {
   const proof = store.prove(root, [utf8("doe")]);
   assert.equal(str(verifyProof(root, proof, utf8("doe"))), "reindeer");
   assert.throws(() => verifyProof(root, proof, utf8(":code")), isTrieError("INCOMPLETE_PROOF"));
+});
+
+test("node cache: a tiny cache (evicting all the time) reads and commits exactly like the default one", () => {
+  const tiny = newStore(2);
+  (tiny.store as unknown as { cache: NodeCache }).cache = new NodeCache(3, 16 * 1024);
+  const big = newStore(2);
+  const model = new Map<string, [Uint8Array, Uint8Array]>();
+  let rootTiny = EMPTY_TRIE_ROOT;
+  let rootBig = EMPTY_TRIE_ROOT;
+  let seed = 1;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;
+  for (let n = 0; n < 12; n++) {
+    const a = tiny.store.batch(rootTiny);
+    const b = big.store.batch(rootBig);
+    for (let i = 0; i < 40; i++) {
+      const key = Uint8Array.of(next() % 7, next() % 5, next() % 3);
+      if (next() % 4 === 0) {
+        a.delete(key);
+        b.delete(key);
+        model.delete(toHex(key));
+      } else {
+        const value = new Uint8Array(next() % 60).fill(next() & 0xff);
+        a.set(key, value);
+        b.set(key, value);
+        model.set(toHex(key), [key, value]);
+      }
+    }
+    rootTiny = a.commit(n).root;
+    rootBig = b.commit(n).root;
+    assert.deepEqual(rootTiny, rootBig);
+    assert.deepEqual(rootTiny, trieRoot(model.values()));
+    for (const [k, v] of model.values()) assert.deepEqual(tiny.store.get(rootTiny, k), v);
+  }
+  assert.deepEqual(tiny.db.size, big.db.size);
+});
+
+test("entries larger than the node cache takes (a 20 KiB value, a 20 KiB key) read, prove and iterate", () => {
+  const { store } = newStore();
+  const bigValue = new Uint8Array(20 * 1024).map((_, i) => i & 0xff);
+  const bigKey = new Uint8Array(20 * 1024).fill(7); // its leaf's partial key alone is 20 KiB
+  const batch = store.batch();
+  batch.set(utf8("code"), bigValue);
+  batch.set(bigKey, utf8("small"));
+  batch.set(utf8("other"), utf8("x"));
+  const { root } = batch.commit(0);
+  assert.deepEqual(root, trieRoot([[utf8("code"), bigValue], [bigKey, utf8("small")], [utf8("other"), utf8("x")]]));
+  for (let pass = 0; pass < 2; pass++) {
+    assert.deepEqual(store.get(root, utf8("code")), bigValue);
+    assert.equal(str(store.get(root, bigKey)), "small");
+  }
+  const proof = store.prove(root, [utf8("code"), bigKey]);
+  assert.deepEqual(verifyProof(root, proof, utf8("code")), bigValue);
+  assert.equal(str(verifyProof(root, proof, bigKey)), "small");
+  assert.deepEqual([...store.entries(root)].map(([k]) => k.length).sort((x, y) => x - y), [4, 5, 20 * 1024]);
+  const next = store.batch(root);
+  next.set(bigKey, utf8("changed"));
+  const { root: root1 } = next.commit(1);
+  assert.equal(str(store.get(root1, bigKey)), "changed");
+  assert.deepEqual(store.get(root1, utf8("code")), bigValue);
 });

@@ -15,6 +15,15 @@
  * pruning a journal decrements them, and a node whose count reaches 0 is deleted. So after committing
  * block N, the states of blocks N - pruningDepthBlocks ..= N stay readable and older ones do not.
  *
+ * Node cache: the entries read and the ones a commit writes are kept, as raw bytes, in a bounded
+ * cache by hash (`NODE_CACHE_ENTRIES_MAX`, see node-cache.ts), so that reads and the next block
+ * rarely touch the database. An entry's bytes are fixed by its hash, so the cache is never stale;
+ * entries the store deletes (pruning) are evicted with them, so a pruned state reads as MISSING_NODE
+ * as before. Entries written by a commit whose transaction the caller then aborts stay cached until
+ * evicted: reading that (unstored) state may still succeed, with its true content, but `hasRoot`
+ * reads the database and a commit checks that its parent state is stored, so nothing is ever built
+ * on such a state. Refcounts are always read from the database.
+ *
  * Transactions: `TrieBatch.commit` only issues synchronous `putSync`/`removeSync` calls and never
  * opens a transaction itself. The node runs it inside its own `env.transactionSync(() => ...)` so
  * that one block (trie, refcounts, journal, block data) is one durable LMDB transaction; if the
@@ -24,10 +33,12 @@
 import assert from "node:assert/strict";
 import { bytesEqual, compareBytes } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
-import { BLOCK_NUMBER_MAX, KEYS_PAGE_MAX, PROOF_KEYS_MAX } from "./limits.ts";
-import type { MutableTrie, NodeLoader } from "./mutable-trie.ts";
-import { EMPTY_TRIE_ROOT, HASH_LENGTH_BYTES } from "./node-codec.ts";
+import { BLOCK_NUMBER_MAX, KEYS_PAGE_MAX, NODE_CACHE_ENTRIES_MAX, PROOF_KEYS_MAX } from "./limits.ts";
+import type { MutableTrie } from "./mutable-trie.ts";
+import { NodeCache } from "./node-cache.ts";
+import { EMPTY_TRIE_ROOT, HASH_LENGTH_BYTES, scanNode } from "./node-codec.ts";
 import type { NodeDb } from "./node-db.ts";
+import type { NodeSource, StoredRef } from "./node-source.ts";
 import { TrieBatch, checkKey } from "./trie-batch.ts";
 import { iterateEntries, lookup, resolveValue } from "./trie-reader.ts";
 
@@ -97,14 +108,6 @@ function u32le(n: number): Uint8Array {
   return out;
 }
 
-/** A stored node entry: the node's bytes followed by its refcount. */
-function nodeEntry(node: Uint8Array, refcount: number): Uint8Array {
-  const out = new Uint8Array(node.length + REFCOUNT_BYTES);
-  out.set(node, 0);
-  writeU32le(out, node.length, refcount);
-  return out;
-}
-
 function entryRefcount(entry: Uint8Array): number {
   assert.ok(entry.length >= REFCOUNT_BYTES, "a stored node ends with its refcount");
   return readU32le(entry, entry.length - REFCOUNT_BYTES);
@@ -114,17 +117,90 @@ function hashKey(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString("latin1");
 }
 
+/** `scanNode`'s flags for a stored node; the empty-trie node is not one below a root. */
+function checkedNode(buf: Uint8Array, off: number, len: number): number {
+  const flags = scanNode(buf, off, off + len);
+  if (flags === 0) throw new TrieError("INVALID_NODE", "empty node below the root", { details: { length: len } });
+  return flags;
+}
+
 function checkRoot(root: Uint8Array): void {
   if (!(root instanceof Uint8Array) || root.length !== HASH_LENGTH_BYTES) {
     throw new TrieError("INVALID_ARGUMENT", "a state root is 32 bytes");
   }
 }
 
+/** An LMDB database's zero-copy read: the bytes stay valid only until the next read. */
+type FastGet = (key: Uint8Array) => Uint8Array | undefined;
+
+/**
+ * Entries up to this size are assembled (node bytes ++ refcount) in one reused buffer before
+ * `putSync`, which copies them; bigger ones (large values) get their own.
+ */
+const ENTRY_SCRATCH_BYTES = 64 * 1024;
+
+/** Removed occurrences of one hash in a commit, chained by bucket. */
+interface Removal {
+  hash: Uint8Array;
+  /** Removals not (yet) netted out against new occurrences. */
+  count: number;
+  chain: Removal | null;
+}
+
+/**
+ * Indices of `hashes` in (about) their byte order, which is the database's key order: successive
+ * writes then land on neighbouring B-tree pages, which stay in the CPU's caches. Sorts numbers,
+ * which is fast: each packs a hash's leading bits above its index (exactly, within 2^53).
+ */
+function keyOrder(hashes: readonly Uint8Array[]): Uint32Array {
+  const n = hashes.length;
+  let indexBits = 1;
+  while (2 ** indexBits < n) indexBits++;
+  const prefixBits = Math.min(32, 53 - indexBits);
+  const scale = 2 ** indexBits;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hashes[i];
+    const prefix = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
+    keys[i] = Math.floor(prefix / 2 ** (32 - prefixBits)) * scale + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i] % scale;
+  return order;
+}
+
+/** 30 bits of a hash: a small-integer `Map` key. */
+function bucketOf(hash: Uint8Array): number {
+  return hash[0] | (hash[1] << 8) | (hash[2] << 16) | ((hash[3] & 0x3f) << 24);
+}
+
+function missingNode(hash: Uint8Array): TrieError {
+  return new TrieError("MISSING_NODE", "trie node not found: the state was pruned or never stored here", {
+    details: { hash: Buffer.from(hash).toString("hex") },
+  });
+}
+
+/**
+ * Largest entry the node cache keeps. Nodes are at most a few hundred bytes; bigger entries are
+ * values such as a runtime's code, read rarely and better left to the database than crowding out
+ * thousands of nodes.
+ */
+const CACHED_ENTRY_MAX_BYTES = 16 * 1024;
+
 export class TrieStore {
   readonly pruningDepthBlocks: number;
   private readonly db: NodeDb;
   private readonly meta: NodeDb;
-  private readonly load: NodeLoader;
+  private readonly source: NodeSource;
+  private readonly cache = new NodeCache(NODE_CACHE_ENTRIES_MAX, CACHED_ENTRY_MAX_BYTES);
+  /**
+   * Reads `db` without copying when it offers `getBinaryFast` (LMDB, `MemoryNodeDb`), else through
+   * `getBinary`. The result must be used (or copied) before the next read of any database.
+   */
+  private readonly peek: FastGet;
+  private readonly scratch = new Uint8Array(ENTRY_SCRATCH_BYTES);
+  private readonly scratchViews: Uint8Array[] = [];
 
   constructor(options: TrieStoreOptions) {
     const depth = options.pruningDepthBlocks;
@@ -136,16 +212,11 @@ export class TrieStore {
     this.pruningDepthBlocks = depth;
     this.db = options.db;
     this.meta = options.journalDb ?? options.db;
-    this.load = (hash) => {
-      const entry = this.db.getBinary(hash);
-      if (entry === undefined) {
-        throw new TrieError("MISSING_NODE", "trie node not found: the state was pruned or never stored here", {
-          details: { hash: Buffer.from(hash).toString("hex") },
-        });
-      }
-      assert.ok(entry.length >= REFCOUNT_BYTES, "a stored node ends with its refcount");
-      // A plain Uint8Array view without the refcount (LMDB hands out Buffers): one byte type everywhere.
-      return new Uint8Array(entry.buffer, entry.byteOffset, entry.byteLength - REFCOUNT_BYTES);
+    const db = this.db as NodeDb & { getBinaryFast?: FastGet };
+    this.peek = typeof db.getBinaryFast === "function" ? (key) => (db.getBinaryFast as FastGet)(key) : (key) => db.getBinary(key);
+    this.source = {
+      node: (hash, at, out) => this.load(hash, at, out, true),
+      value: (hash, at, out) => this.load(hash, at, out, false),
     };
   }
 
@@ -154,7 +225,7 @@ export class TrieStore {
     checkRoot(parentRoot);
     return new TrieBatch(
       {
-        load: this.load,
+        source: this.source,
         get: (root, key) => this.get(root, key),
         persist: (trie, parent, blockNumber) => this.persist(trie, parent, blockNumber),
       },
@@ -166,13 +237,13 @@ export class TrieStore {
   get(root: Uint8Array, key: Uint8Array): Uint8Array | null {
     checkRoot(root);
     checkKey(key);
-    return lookup(this.load, root, key);
+    return lookup(this.source, root, key);
   }
 
   /** Whether the state `root` is readable here (its root node is stored: pruning a state removes its root). */
   hasRoot(root: Uint8Array): boolean {
     checkRoot(root);
-    return bytesEqual(root, EMPTY_TRIE_ROOT) || this.db.getBinary(root) !== undefined;
+    return bytesEqual(root, EMPTY_TRIE_ROOT) || this.peek(root) !== undefined;
   }
 
   /** Keys in lexicographic order, like `state_getKeysPaged`. */
@@ -186,7 +257,7 @@ export class TrieStore {
       throw new TrieError("INVALID_ARGUMENT", "keys limit out of range", { details: { limit, max: KEYS_PAGE_MAX } });
     }
     const out: Uint8Array[] = [];
-    for (const [key] of iterateEntries(this.load, root, prefix, options.startKey ?? null)) {
+    for (const [key] of iterateEntries(this.source, root, prefix, options.startKey ?? null)) {
       out.push(key);
       if (out.length === limit) break;
     }
@@ -201,8 +272,8 @@ export class TrieStore {
     checkRoot(root);
     checkKey(prefix);
     if (startKey !== undefined) checkKey(startKey);
-    for (const [key, ref] of iterateEntries(this.load, root, prefix, startKey ?? null)) {
-      yield [key, resolveValue(this.load, ref)];
+    for (const [key, ref] of iterateEntries(this.source, root, prefix, startKey ?? null)) {
+      yield [key, resolveValue(this.source, ref)];
     }
   }
 
@@ -218,12 +289,13 @@ export class TrieStore {
       });
     }
     const nodes = new Map<string, Uint8Array>();
-    const record = (hash: Uint8Array, bytes: Uint8Array): void => {
-      nodes.set(hashKey(hash), bytes);
+    const record = (hash: Uint8Array, at: number, bytes: StoredRef): void => {
+      const k = hashKey(hash.subarray(at, at + HASH_LENGTH_BYTES));
+      if (!nodes.has(k)) nodes.set(k, bytes.buf.slice(bytes.off, bytes.off + bytes.len));
     };
     for (const key of keys) {
       checkKey(key);
-      lookup(this.load, root, key, record);
+      lookup(this.source, root, key, record);
     }
     return [...nodes.values()].sort(compareBytes);
   }
@@ -236,6 +308,61 @@ export class TrieStore {
 
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * Points `out` at the stored bytes whose hash is `hash[at .. at + 32)`: from the cache, else read
+   * (and cached). As a node, the encoding is checked once (`scanNode`), so walks can trust it.
+   */
+  private load(hash: Uint8Array, at: number, out: StoredRef, asNode: boolean): void {
+    const cache = this.cache;
+    let e = cache.find(hash, at);
+    if (e < 0) {
+      const key = at === 0 && hash.length === HASH_LENGTH_BYTES ? hash : hash.subarray(at, at + HASH_LENGTH_BYTES);
+      const entry = this.peek(key);
+      if (entry === undefined) throw missingNode(key);
+      const length = entry.length - REFCOUNT_BYTES;
+      assert.ok(length >= 0, "a stored entry ends with its refcount");
+      if (length > CACHED_ENTRY_MAX_BYTES) {
+        const copy = new Uint8Array(length); // `peek`'s bytes do not last
+        copy.set(entry.subarray(0, length));
+        out.buf = copy;
+        out.off = 0;
+        out.len = length;
+        out.nodeFlags = asNode ? checkedNode(copy, 0, length) : 0;
+        return;
+      }
+      e = cache.add(hash, at, entry, 0, length);
+    }
+    cache.fill(e, out);
+    if (asNode && out.nodeFlags === 0) {
+      out.nodeFlags = checkedNode(out.buf, out.off, out.len);
+      cache.setNodeFlags(e, out.nodeFlags);
+    }
+  }
+
+  /** Writes `bytes ++ refcount` under `hash`. */
+  private putEntry(hash: Uint8Array, bytes: Uint8Array, refcount: number): void {
+    const length = bytes.length + REFCOUNT_BYTES;
+    // LMDB's putSync (and MemoryNodeDb's) copies the value, so one buffer serves every write,
+    // through one view per length (node sizes repeat: leaves, values, full branches).
+    let out: Uint8Array;
+    if (length <= ENTRY_SCRATCH_BYTES) {
+      out = this.scratchViews[length];
+      if (out === undefined) out = this.scratchViews[length] = this.scratch.subarray(0, length);
+    } else out = new Uint8Array(length);
+    out.set(bytes, 0);
+    writeU32le(out, bytes.length, refcount);
+    this.db.putSync(hash, out);
+  }
+
+  /** Adds `delta` to the refcount of the stored entry `entry` (as `peek` returned it) under `hash`. */
+  private bumpRefcount(hash: Uint8Array, entry: Uint8Array, delta: number): void {
+    const length = entry.length;
+    assert.ok(length >= REFCOUNT_BYTES, "a stored node ends with its refcount");
+    const rc = readU32le(entry, length - REFCOUNT_BYTES) + delta;
+    assert.ok(rc > 0, "refcount underflow: journal and refcounts disagree");
+    this.putEntry(hash, entry.subarray(0, length - REFCOUNT_BYTES), rc);
+  }
+
   private persist(trie: MutableTrie, parentRoot: Uint8Array, blockNumber: number): Uint8Array {
     if (!Number.isSafeInteger(blockNumber) || blockNumber < 0 || blockNumber > BLOCK_NUMBER_MAX) {
       throw new TrieError("INVALID_ARGUMENT", "a block number is a u32", { details: { blockNumber } });
@@ -246,6 +373,8 @@ export class TrieStore {
         details: { blockNumber, lastCommittedBlock: last },
       });
     }
+    // The parent state must be stored (the cache may hold states whose commit was rolled back).
+    if (!bytesEqual(parentRoot, EMPTY_TRIE_ROOT) && this.peek(parentRoot) === undefined) throw missingNode(parentRoot);
     const root = trie.rootHash();
     if (!bytesEqual(root, parentRoot)) this.writeChanges(trie, blockNumber);
     this.meta.putSync(META_LAST_BLOCK, u32le(blockNumber));
@@ -254,41 +383,57 @@ export class TrieStore {
   }
 
   private writeChanges(trie: MutableTrie, blockNumber: number): void {
+    const { hashes, bytes } = trie.newOccurrences();
     // Net out occurrences that were removed and re-created (a node whose encoding came out the same,
-    // a value node moved to a rewritten node): they change neither the refcount nor the journal.
-    const added = new Map<string, { hash: Uint8Array; bytes: Uint8Array | null; count: number }>();
-    for (const occ of trie.newOccurrences()) {
-      const k = hashKey(occ.hash);
-      const e = added.get(k);
-      if (e === undefined) added.set(k, { hash: occ.hash, bytes: occ.bytes, count: 1 });
-      else {
-        e.count++;
-        if (e.bytes === null) e.bytes = occ.bytes;
+    // a value that moved between keys): they change neither the refcount nor the journal. Removals
+    // are few next to new occurrences, so they are the ones indexed.
+    const removed = trie.removedOccurrences();
+    const index = new Map<number, Removal>();
+    for (const hash of removed) {
+      const bucket = bucketOf(hash);
+      let r = index.get(bucket);
+      while (r !== undefined && !bytesEqual(r.hash, hash)) r = r.chain ?? undefined;
+      if (r !== undefined) r.count++;
+      else index.set(bucket, { hash, count: 1, chain: index.get(bucket) ?? null });
+    }
+    for (const i of keyOrder(hashes)) {
+      const hash = hashes[i];
+      let r = index.size === 0 ? undefined : index.get(bucketOf(hash));
+      while (r !== undefined && !bytesEqual(r.hash, hash)) r = r.chain ?? undefined;
+      if (r !== undefined && r.count > 0) {
+        r.count--; // re-created: stays stored with the same refcount
+        continue;
       }
+      // Repeats within `hashes` (equal values) simply find the entry the first one wrote.
+      const node = bytes[i];
+      const stored = this.peek(hash);
+      if (stored === undefined) this.putEntry(hash, node, 1);
+      else this.bumpRefcount(hash, stored, 1);
+      // The next block and readers start from these: cache them (node flags are set on first read).
+      if (node.length <= CACHED_ENTRY_MAX_BYTES) this.cache.add(hash, 0, node, 0, node.length);
     }
-    const journal: Uint8Array[] = [];
-    for (const hash of trie.removedOccurrences()) {
-      const e = added.get(hashKey(hash));
-      if (e !== undefined && e.count > 0) e.count--;
-      else journal.push(hash);
-    }
-
-    for (const e of added.values()) {
-      if (e.count === 0) continue;
-      const stored = this.db.getBinary(e.hash);
-      if (stored === undefined) {
-        assert.ok(e.bytes !== null, "a carried-over value node is still referenced, so still stored");
-        this.db.putSync(e.hash, nodeEntry(e.bytes, e.count));
-      } else {
-        const entry = new Uint8Array(stored); // a copy: LMDB buffers are not ours to edit
-        writeU32le(entry, entry.length - REFCOUNT_BYTES, entryRefcount(stored) + e.count);
-        this.db.putSync(e.hash, entry);
+    if (this.pruningDepthBlocks !== Infinity && removed.length > 0) {
+      const journal: Uint8Array[] = [];
+      for (const hash of removed) {
+        const r = index.get(bucketOf(hash)) as Removal;
+        let x: Removal | null = r;
+        while (x !== null && !bytesEqual(x.hash, hash)) x = x.chain;
+        // Each removal not netted out is journaled once: count down what is left of this hash.
+        if (x !== null && x.count > 0) {
+          x.count--;
+          journal.push(hash);
+        }
       }
-    }
-    if (this.pruningDepthBlocks !== Infinity && journal.length > 0) {
-      const bytes = new Uint8Array(journal.length * HASH_LENGTH_BYTES);
-      journal.forEach((h, i) => bytes.set(h, i * HASH_LENGTH_BYTES));
-      this.meta.putSync(journalKey(blockNumber), bytes);
+      if (journal.length > 0) {
+        // In key order, so that pruning it walks the database in order too (see `keyOrder`).
+        const out = new Uint8Array(journal.length * HASH_LENGTH_BYTES);
+        let o = 0;
+        for (const i of keyOrder(journal)) {
+          out.set(journal[i], o);
+          o += HASH_LENGTH_BYTES;
+        }
+        this.meta.putSync(journalKey(blockNumber), out);
+      }
     }
   }
 
@@ -310,16 +455,15 @@ export class TrieStore {
   }
 
   private release(hash: Uint8Array): void {
-    const stored = this.db.getBinary(hash);
+    const stored = this.peek(hash);
     assert.ok(stored !== undefined, "a journaled node is stored until its refcount reaches 0");
     const rc = entryRefcount(stored);
     assert.ok(rc > 0, "refcount underflow: journal and refcounts disagree");
     if (rc === 1) {
       this.db.removeSync(hash);
+      this.cache.delete(hash, 0); // a pruned state must read as MISSING_NODE
     } else {
-      const entry = new Uint8Array(stored); // a copy: LMDB buffers are not ours to edit
-      writeU32le(entry, entry.length - REFCOUNT_BYTES, rc - 1);
-      this.db.putSync(hash, entry);
+      this.bumpRefcount(hash, stored, -1);
     }
   }
 }

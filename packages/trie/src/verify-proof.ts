@@ -1,5 +1,7 @@
 import { blake2b256 } from "@phala-ts/primitives";
 import { TrieError, TrieProofError } from "./errors.ts";
+import { HASH_LENGTH_BYTES, scanNode } from "./node-codec.ts";
+import type { NodeSource } from "./node-source.ts";
 import { lookup } from "./trie-reader.ts";
 
 /** Most nodes one proof may carry: a proof for `PROOF_KEYS_MAX` keys of ~10 nodes each stays below. */
@@ -26,18 +28,35 @@ export function verifyProof(root: Uint8Array, proofNodes: readonly Uint8Array[],
   }
   const byHash = new Map<string, Uint8Array>();
   for (const node of proofNodes) byHash.set(hashKey(blake2b256(node)), node);
-  const load = (hash: Uint8Array): Uint8Array => {
-    const node = byHash.get(hashKey(hash));
+  const load = (hash: Uint8Array, at: number): Uint8Array => {
+    const node = byHash.get(hashKey(hash.subarray(at, at + HASH_LENGTH_BYTES)));
     if (node === undefined) {
       throw new TrieProofError("INCOMPLETE_PROOF", "the proof lacks a node on the key's path", {
-        details: { hash: Buffer.from(hash).toString("hex") },
+        details: { hash: Buffer.from(hash.subarray(at, at + HASH_LENGTH_BYTES)).toString("hex") },
       });
     }
     return node;
   };
+  const source: NodeSource = {
+    node: (hash, at, out) => {
+      const bytes = load(hash, at);
+      const nodeFlags = scanNode(bytes, 0, bytes.length);
+      if (nodeFlags === 0) throw new TrieError("INVALID_NODE", "empty node below the root", { details: { length: bytes.length } });
+      out.buf = bytes;
+      out.off = 0;
+      out.len = bytes.length;
+      out.nodeFlags = nodeFlags;
+    },
+    value: (hash, at, out) => {
+      const bytes = load(hash, at);
+      out.buf = bytes;
+      out.off = 0;
+      out.len = bytes.length;
+      out.nodeFlags = 0;
+    },
+  };
   try {
-    const value = lookup(load, root, key);
-    return value === null ? null : value.slice();
+    return lookup(source, root, key);
   } catch (e) {
     if (e instanceof TrieError && e.code === "INVALID_NODE") {
       throw new TrieProofError("INVALID_PROOF", "the proof holds a node that does not decode", { cause: e });

@@ -97,21 +97,28 @@ function describe(value: unknown): string {
 // ---------------------------------------------------------------- integers
 
 type SmallInt = "u8" | "u16" | "u32" | "i8" | "i16" | "i32";
-const SMALL: Record<SmallInt, { size: number; min: number; max: number; get: (v: DataView, at: number) => number; set: (v: DataView, value: number) => void }> = {
-  u8: { size: 1, min: 0, max: 0xff, get: (v, at) => v.getUint8(at), set: (v, x) => v.setUint8(0, x) },
-  u16: { size: 2, min: 0, max: 0xffff, get: (v, at) => v.getUint16(at, true), set: (v, x) => v.setUint16(0, x, true) },
-  u32: { size: 4, min: 0, max: 0xffff_ffff, get: (v, at) => v.getUint32(at, true), set: (v, x) => v.setUint32(0, x, true) },
-  i8: { size: 1, min: -0x80, max: 0x7f, get: (v, at) => v.getInt8(at), set: (v, x) => v.setInt8(0, x) },
-  i16: { size: 2, min: -0x8000, max: 0x7fff, get: (v, at) => v.getInt16(at, true), set: (v, x) => v.setInt16(0, x, true) },
-  i32: { size: 4, min: -0x8000_0000, max: 0x7fff_ffff, get: (v, at) => v.getInt32(at, true), set: (v, x) => v.setInt32(0, x, true) },
+const SMALL: Record<SmallInt, { size: number; min: number; max: number; get: (v: DataView, at: number) => number }> = {
+  u8: { size: 1, min: 0, max: 0xff, get: (v, at) => v.getUint8(at) },
+  u16: { size: 2, min: 0, max: 0xffff, get: (v, at) => v.getUint16(at, true) },
+  u32: { size: 4, min: 0, max: 0xffff_ffff, get: (v, at) => v.getUint32(at, true) },
+  i8: { size: 1, min: -0x80, max: 0x7f, get: (v, at) => v.getInt8(at) },
+  i16: { size: 2, min: -0x8000, max: 0x7fff, get: (v, at) => v.getInt16(at, true) },
+  i32: { size: 4, min: -0x8000_0000, max: 0x7fff_ffff, get: (v, at) => v.getInt32(at, true) },
 };
 
 export function smallIntCodec(name: SmallInt): Codec<number> {
-  const { size, min, max, get, set } = SMALL[name];
+  const { size, min, max, get } = SMALL[name];
   const enc: Encoder<number> = (value) => {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) throw encodeError(name, value);
+    // Little-endian bytes written directly: a DataView per value costs more than the encoding.
     const out = new Uint8Array(size);
-    set(new DataView(out.buffer), value);
+    const u = value < 0 ? value + 2 ** (size * 8) : value;
+    out[0] = u & 0xff;
+    if (size > 1) out[1] = (u >>> 8) & 0xff;
+    if (size > 2) {
+      out[2] = (u >>> 16) & 0xff;
+      out[3] = (u >>> 24) & 0xff;
+    }
     return out;
   };
   const dec = decoder((c) => {
@@ -134,10 +141,14 @@ export function bigIntCodec(name: "u64" | "u128" | "u256" | "i64" | "i128" | "i2
     if (typeof value !== "bigint" || value < min || value > max) throw encodeError(name, value);
     let x = value < 0n ? value + (1n << bits) : value;
     const out = new Uint8Array(size);
-    const view = new DataView(out.buffer);
-    for (let at = 0; at < size; at += 8) {
-      view.setBigUint64(at, x & 0xffff_ffff_ffff_ffffn, true);
-      x >>= 64n;
+    // 32 bits at a time through Number, little-endian; zero (most balances' reserved and frozen) costs nothing.
+    for (let at = 0; x !== 0n && at < size; at += 4) {
+      const w = Number(x & 0xffff_ffffn);
+      out[at] = w & 0xff;
+      out[at + 1] = (w >>> 8) & 0xff;
+      out[at + 2] = (w >>> 16) & 0xff;
+      out[at + 3] = (w >>> 24) & 0xff;
+      x >>= 32n;
     }
     return out;
   };
