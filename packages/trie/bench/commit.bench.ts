@@ -10,24 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { open } from "lmdb";
+import { rng } from "./rng.ts";
 import { EMPTY_TRIE_ROOT, MemoryNodeDb, TrieStore, type NodeDb } from "../src/index.ts";
 
-/** xorshift32, seeded: the same keys every run. */
-function rng(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
-}
 
 const BASE_KEYS = 100_000;
 const BLOCK_WRITES = 10_000;
