@@ -39,13 +39,28 @@ test("chainHead_v1_follow reports the finalized head with its runtime, then new 
   assert.equal(bodyDone.value.length, 1, "a block with no transactions still carries the timestamp inherent");
 
   const prefix = toHex(SystemStorage.Account.prefix);
-  const st = await rpc.call("chainHead_v1_storage", [sub, nb.blockHash, [{ key: prefix, type: "descendantsValues" }, { key: toHex(SystemStorage.Number.key()), type: "value" }], null]);
+  const st = await rpc.call("chainHead_v1_storage", [
+    sub,
+    nb.blockHash,
+    [
+      { key: prefix, type: "descendantsValues" },
+      { key: toHex(SystemStorage.Number.key()), type: "value" },
+      { key: "0x", type: "closestDescendantMerkleValue" },
+    ],
+    null,
+  ]);
   assert.equal(st.result, "started");
   await rpc.waitFor(sub, (e) => e.event === "operationStorageDone" && e.operationId === st.operationId);
   const items = (await rpc.waitFor(sub, (e) => e.event === "operationStorageItems" && e.operationId === st.operationId)).items;
   assert.ok(items.filter((i: any) => i.key.startsWith(prefix)).length >= 12, "every endowed account is listed");
   const numberKey = toHex(SystemStorage.Number.key());
   assert.ok(items.some((i: any) => i.key === numberKey), "System.Number is set after block 1");
+  const nbHeader = await rpc.call("chain_getHeader", [nb.blockHash]);
+  assert.deepEqual(
+    items.find((i: any) => i.closestDescendantMerkleValue),
+    { key: "0x", closestDescendantMerkleValue: nbHeader.stateRoot },
+    "the closest descendant of the empty key is the root",
+  );
   assert.equal(await rpc.call("chainHead_v1_unpin", [sub, head]), null);
   await assert.rejects(rpc.call("chainHead_v1_unpin", [sub, head]), /not pinned/);
   await assert.rejects(rpc.call("chainHead_v1_header", [sub, head]), /not pinned/);

@@ -26,3 +26,5 @@ export { TrieStore } from "./trie-store.ts";
 export type { KeysOptions, TrieStoreOptions } from "./trie-store.ts";
 export { orderedTrieRoot, trieRoot } from "./trie-root.ts";
 export { PROOF_NODES_MAX, verifyProof } from "./verify-proof.ts";
+export { closestDescendantMerkleValue } from "./closest-descendant.ts";
+export type { ProvingReader } from "./closest-descendant.ts";

@@ -1,5 +1,6 @@
 import { blake2b256 as blake, toHex } from "@phala-ts/primitives";
 import { MAX_EXTRINSIC_BYTES, type RuntimeVersionValue } from "@phala-ts/runtime";
+import { closestDescendantMerkleValue } from "@phala-ts/trie";
 import { RpcError, type RpcServer, type SubscriptionSink } from "../rpc/index.ts";
 import type { NodeService } from "../service.ts";
 import { hexParam, invalidParams } from "./params.ts";
@@ -197,9 +198,8 @@ export function registerChainHeadRpc(rpc: RpcServer, node: NodeService): void {
         const v = state.get(it.key);
         if (v !== undefined) out.push(it.type === "value" ? { key: toHex(it.key), value: toHex(v) } : { key: toHex(it.key), hash: toHex(blake(v)) });
       } else if (it.type === "closestDescendantMerkleValue") {
-        // Not served yet: the trie does not expose merkle values of inner nodes. The spec
-        // lets a server leave an item out, which clients read as "no value".
-        continue;
+        const mv = closestDescendantMerkleValue(chain.trie, state.root, it.key);
+        if (mv) out.push({ key: toHex(it.key), closestDescendantMerkleValue: toHex(mv) });
       } else descendants.push({ prefix: it.key, hashes: it.type === "descendantsHashes" });
     }
     // Descendant queries are paged: one batch per event, then wait for chainHead_v1_continue.
