@@ -13,6 +13,7 @@ export const NODE_VERSION = "0.1.0";
 export const KEYS_PAGED_COUNT_MAX = 1000;
 export const STORAGE_KEYS_PER_CALL_MAX = 1000;
 export const STORAGE_KEY_BYTES_MAX = 1024;
+export const BLOCK_HASH_LIST_MAX = 1000;
 
 export function runtimeVersionJson(v: RuntimeVersionValue) {
   return {
@@ -91,15 +92,23 @@ export function registerLegacyRpc(rpc: RpcServer, node: NodeService): void {
     }),
   );
 
+  const blockHashAt = (n: unknown): string | null => {
+    const num = typeof n === "string" && /^0x[0-9a-fA-F]{1,13}$/.test(n) ? parseInt(n, 16) : n;
+    if (typeof num !== "number" || !Number.isSafeInteger(num) || num < 0) throw invalidParams("block number must be a non-negative integer or hex string");
+    const h = chain.headerByNumber(num);
+    return h ? toHex(h.hash) : null;
+  };
   rpc.register(
     "chain_getBlockHash",
     wrap((p) => {
       const n = p[0];
       if (n === undefined || n === null) return toHex(chain.finalized.hash);
-      const num = typeof n === "string" && /^0x[0-9a-fA-F]+$/.test(n) ? parseInt(n, 16) : n;
-      if (typeof num !== "number" || !Number.isSafeInteger(num) || num < 0) throw invalidParams("block number must be a non-negative integer");
-      const h = chain.headerByNumber(num);
-      return h ? toHex(h.hash) : null;
+      // Substrate takes ListOrValue<NumberOrHex>: a list gives a list.
+      if (Array.isArray(n)) {
+        if (n.length > BLOCK_HASH_LIST_MAX) throw invalidParams(`at most ${BLOCK_HASH_LIST_MAX} block numbers per call`);
+        return n.map(blockHashAt);
+      }
+      return blockHashAt(n);
     }),
   );
   rpc.registerAlias("chain_getHead", "chain_getBlockHash");
