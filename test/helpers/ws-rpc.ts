@@ -1,4 +1,5 @@
 import { WebSocket } from "ws";
+import { spawnNode, type SpawnedNode } from "./spawn-node.ts";
 
 /** A minimal JSON-RPC client over WebSocket for protocol-level tests. */
 export class WsRpc {
@@ -59,4 +60,26 @@ export class WsRpc {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * One spawned node and a WebSocket client for a whole test file: registers the node:test
+ * hooks that start them before the tests and stop them after.
+ */
+export function useNodeWithWs(hooks: { before: (f: () => Promise<void>) => void; after: (f: () => Promise<void>) => void }): { readonly rpc: WsRpc } {
+  const ctx: { node?: SpawnedNode; rpc?: WsRpc } = {};
+  hooks.before(async () => {
+    ctx.node = await spawnNode();
+    ctx.rpc = await WsRpc.connect(ctx.node.wsUrl);
+  });
+  hooks.after(async () => {
+    ctx.rpc?.close();
+    await ctx.node?.cleanup();
+  });
+  return {
+    get rpc() {
+      if (!ctx.rpc) throw new Error("the node is not started yet");
+      return ctx.rpc;
+    },
+  };
 }
