@@ -34,6 +34,7 @@ export interface HeaderInfo {
 export interface ImportedBlock {
   header: HeaderInfo;
   extrinsics: Uint8Array[];
+  extrinsicHashes: Uint8Array[];
   events: EventRecordRaw[];
   outcomes: ApplyOutcome[];
 }
@@ -264,7 +265,7 @@ export class Chain {
         if (onInvalid(tx, e) === "stop") break;
       }
     }
-    const { changes, extrinsics, events } = builder.finalize();
+    const { changes, extrinsics, extrinsicHashes, events } = builder.finalize();
     for (const { key, value } of changes.values()) {
       if (value === null) batch.delete(key);
       else batch.set(key, value);
@@ -280,6 +281,6 @@ export class Chain {
     this.#finalized = header;
     if (this.#headCache.size + changes.size > HEAD_STATE_CACHE_ENTRIES_MAX) this.#headCache.clear();
     for (const [id, { value }] of changes) this.#headCache.set(id, value);
-    return { header, extrinsics, events, outcomes };
+    return { header, extrinsics, extrinsicHashes, events, outcomes };
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { blake2b256 as blake, bytesEqual, toHex, type KeyPair } from "@phala-ts/primitives";
+import { bytesEqual, toHex, type KeyPair } from "@phala-ts/primitives";
 import { createPhalaRuntime, decodeExtrinsic, SystemStorage, type SignatureCheck } from "@phala-ts/runtime";
 import { Chain, type ImportedBlock } from "./chain.ts";
 import { ChainDb } from "./storage/chain-db.ts";
@@ -133,7 +133,7 @@ export class NodeService {
   }
 
   #onImported(b: ImportedBlock): void {
-    this.pool.onBlockFinalized({ hash: b.header.hash, number: b.header.number, extrinsicHashes: b.extrinsics.map((x) => toHex(blake(x))) });
+    this.pool.onBlockFinalized({ hash: b.header.hash, number: b.header.number, extrinsicHashes: b.extrinsicHashes.map(toHex) });
     for (const l of [...this.#listeners]) {
       try {
         l(b);

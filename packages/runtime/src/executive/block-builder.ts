@@ -5,7 +5,8 @@ import type { Infer } from "../types/index.ts";
 import type { DispatchInfo } from "../types/std.ts";
 import type { DispatchContext, DispatchErrorValue, DispatchResult, EventRecordRaw, Origin } from "../pallet/context.ts";
 import { decodeExtrinsic, encodeUnsignedExtrinsic, type DecodedExtrinsic } from "../extrinsic/unchecked.ts";
-import { DecodeError, encodeCompact } from "../extrinsic/reader.ts";
+import { DecodeError } from "../extrinsic/reader.ts";
+import { encodeCompact } from "../types/codecs.ts";
 import { SystemStorage } from "../pallets/system/pallet.ts";
 import { BLOCK_HASH_COUNT } from "../pallets/system/constants.ts";
 import { emitSystemEvent } from "../pallets/system/accounts.ts";
@@ -52,6 +53,8 @@ export function encodeEventRecords(events: EventRecordRaw[]): Uint8Array {
 export class BlockBuilder {
   readonly overlay: StateOverlay;
   readonly extrinsics: Uint8Array[] = [];
+  /** blake2b-256 of each extrinsic, computed once when it was decoded. */
+  readonly extrinsicHashes: Uint8Array[] = [];
   readonly events: EventRecordRaw[] = [];
   #phase: EventRecordRaw["phase"] = { tag: "Initialization", value: undefined };
   #normalWeight = 0n;
@@ -206,11 +209,12 @@ export class BlockBuilder {
       this.#normalLen += x.bytes.length;
     }
     this.extrinsics.push(x.bytes);
+    this.extrinsicHashes.push(x.hash);
     return result === undefined ? { success: true } : { success: false, error: result };
   }
 
   /** Runs on_finalize hooks and writes System.Events; returns the block's state changes. */
-  finalize(): { changes: StateChanges; extrinsics: Uint8Array[]; events: EventRecordRaw[] } {
+  finalize(): { changes: StateChanges; extrinsics: Uint8Array[]; extrinsicHashes: Uint8Array[]; events: EventRecordRaw[] } {
     assert.ok(!this.#finalized, "block already finalized");
     this.#finalized = true;
     this.#phase = { tag: "Finalization", value: undefined };
@@ -218,7 +222,7 @@ export class BlockBuilder {
     this.overlay.set(this.runtime.systemEvents.key(), encodeEventRecords(this.events));
     SystemStorage.EventCount.set(this.overlay, this.events.length);
     SystemStorage.ExtrinsicCount.remove(this.overlay);
-    return { changes: this.overlay.changes(), extrinsics: this.extrinsics, events: this.events };
+    return { changes: this.overlay.changes(), extrinsics: this.extrinsics, extrinsicHashes: this.extrinsicHashes, events: this.events };
   }
 }
 

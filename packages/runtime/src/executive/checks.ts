@@ -5,7 +5,6 @@ import { lookupAddress, canWithdrawKeepAlive } from "../pallets/balances/logic.t
 import { inclusionFee, EXTRINSIC_BASE_WEIGHT } from "../pallets/transaction-payment/fees.ts";
 import { eraBirth, eraDeath } from "../types/era.ts";
 import { signingPayload, type DecodedExtrinsic, type SignedPart } from "../extrinsic/unchecked.ts";
-import { encodeCompact } from "../extrinsic/reader.ts";
 import { MAX_NORMAL_LENGTH_BYTES, MAX_NORMAL_REF_TIME } from "./limits.ts";
 import { TransactionInvalid, invalid, unknown, type ValidTransactionValue } from "./validity.ts";
 
@@ -132,4 +131,3 @@ export function checkSigned(
   };
 }
 
-export { encodeCompact };

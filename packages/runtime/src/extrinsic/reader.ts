@@ -57,24 +57,3 @@ export class Reader {
     return Number(v);
   }
 }
-
-export function encodeCompact(v: bigint | number): Uint8Array {
-  const n = BigInt(v);
-  if (n < 0n) throw new RangeError("compact of a negative number");
-  if (n < 64n) return new Uint8Array([Number(n) << 2]);
-  if (n < 1n << 14n) {
-    const x = (Number(n) << 2) | 1;
-    return new Uint8Array([x & 0xff, x >> 8]);
-  }
-  if (n < 1n << 30n) {
-    const x = Number(n) * 4 + 2;
-    return new Uint8Array([x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff]);
-  }
-  const bytes: number[] = [];
-  let m = n;
-  while (m > 0n) {
-    bytes.push(Number(m & 0xffn));
-    m >>= 8n;
-  }
-  return new Uint8Array([((bytes.length - 4) << 2) | 3, ...bytes]);
-}

@@ -1,5 +1,6 @@
 import { blake2b256, concatBytes } from "@phala-ts/primitives";
-import { DecodeError, Reader, encodeCompact } from "./reader.ts";
+import { DecodeError, Reader } from "./reader.ts";
+import { encodeCompact } from "../types/codecs.ts";
 import { Era as EraType, encodeEra, type EraValue as Era } from "../types/era.ts";
 import { decodePrefix } from "../types/decode.ts";
 import type { MultiAddressValue } from "../pallets/balances/logic.ts";
