@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { decodeSs58, devAccount, encodeSs58, fromHex, type DevAccountName } from "@phala-ts/primitives";
 import type { GenesisConfig } from "@phala-ts/runtime";
-import type { ValidatorSetValue } from "./finality/certificate.ts";
+import type { ValidatorSetValue } from "@phala-ts/runtime/consensus";
+import { decodePolicy, devPolicy, encodePolicy } from "@phala-ts/attestation";
 
 /** A chain spec in Substrate's JSON shape, with a runtime genesis patch. */
 export interface ChainSpecJson {
@@ -21,8 +22,10 @@ export interface ChainSpecJson {
         sudo?: { key: string };
         /** Finality validators: ed25519 public keys (SS58 or hex) with voting power. */
         validators: Array<{ id: string; power: number }>;
-        /** Test chains accept dev attestation evidence; read by later pallets, shown on status pages. */
+        /** Test chains accept dev attestation evidence; shown on status pages. Picks the default attestation policy. */
         devAttestation?: boolean;
+        /** SCALE attestation policy as hex; overrides the default that `devAttestation` picks. */
+        attestationPolicy?: string;
       };
     };
   };
@@ -67,7 +70,8 @@ function devSpec(id: "dev" | "local"): ChainSpecJson {
           },
           sudo: { key: addr("Alice") },
           validators,
-          devAttestation: true,
+          // A local testnet stands in for production: only hardware evidence registers workers.
+          devAttestation: id === "dev",
         },
       },
     },
@@ -100,6 +104,23 @@ function amount(v: string | number, what: string): bigint {
   }
 }
 
+function attestationPolicyOf(patch: ChainSpecJson["genesis"]["runtimeGenesis"]["patch"]): Uint8Array {
+  // Without an explicit policy: a dev chain takes everything, other chains every hardware TEE
+  // (any measurement) but never dev evidence. Real networks list their measurements.
+  if (patch.attestationPolicy === undefined) return encodePolicy(devPolicy(patch.devAttestation === true ? {} : { allowDev: false }));
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(patch.attestationPolicy);
+    decodePolicy(bytes);
+  } catch (e) {
+    throw new ChainSpecError(`attestationPolicy is not a SCALE attestation policy in hex (${(e as Error).message})`);
+  }
+  if (patch.devAttestation !== true && decodePolicy(bytes).allowDev) {
+    throw new ChainSpecError("attestationPolicy allows dev evidence but devAttestation is not set; a chain that accepts dev evidence must say so");
+  }
+  return bytes;
+}
+
 /** Validates a chain spec's JSON and derives the runtime genesis and validator set from it. */
 export function parseChainSpec(json: unknown): LoadedChainSpec {
   const spec = json as ChainSpecJson;
@@ -112,6 +133,7 @@ export function parseChainSpec(json: unknown): LoadedChainSpec {
   const genesis: GenesisConfig = {
     balances: patch.balances.balances.map(([who, v], i) => [account(who, `balances[${i}]`), amount(v, `balances[${i}]`)]),
     sudoKey: patch.sudo ? account(patch.sudo.key, "sudo.key") : undefined,
+    attestationPolicy: attestationPolicyOf(patch),
   };
   const validatorSet: ValidatorSetValue = {
     set_id: 0n,

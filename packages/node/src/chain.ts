@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { blake2b256, bytesEqual, fromHex, toHex } from "@phala-ts/primitives";
+import { blake2b256, bytesEqual, toHex } from "@phala-ts/primitives";
 import {
   BlockBuilder,
   buildGenesisState,
@@ -15,7 +15,9 @@ import {
 } from "@phala-ts/runtime";
 import { buildRuntimeMetadata, METADATA_VERSIONS } from "@phala-ts/runtime";
 import { TrieStore, orderedTrieRoot } from "@phala-ts/trie";
-import { blockHeader } from "@polkadot-api/substrate-bindings";
+import { Header, validatorSetDigest, type DigestItemValue, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
+import { T, decodeExact } from "@phala-ts/runtime/types";
+import { MessageList, PhalaMqStorage } from "@phala-ts/runtime/phala";
 import { keyId } from "@phala-ts/runtime";
 import type { ChainDb } from "./storage/chain-db.ts";
 import type { Logger } from "./logger.ts";
@@ -28,7 +30,7 @@ export interface HeaderInfo {
   extrinsicsRoot: Uint8Array;
   /** SCALE header bytes, hashed to `hash`. */
   encoded: Uint8Array;
-  digests: Array<unknown>;
+  digests: DigestItemValue[];
 }
 
 export interface ImportedBlock {
@@ -41,8 +43,21 @@ export interface ImportedBlock {
 
 export interface ChainOptions {
   genesis: GenesisConfig;
+  /** The initial validator set, announced in the genesis header's digest so light clients start from it. */
+  validatorSet: ValidatorSetValue;
   /** States older than this many blocks are pruned; 0 keeps every state (archive). */
   statePruningBlocks: number;
+}
+
+const OUTBOUND_KEY = PhalaMqStorage.OutboundMessages.key();
+const OUTBOUND_ID = keyId(OUTBOUND_KEY);
+const EMPTY_MESSAGE_LIST = MessageList.codec.enc([]);
+
+/** A block's ingress record: its messages (an empty list when none) and their proof. */
+export const IngressRecord = T.struct(["phala_node", "IngressRecord"], { messages: T.bytes, proof: T.vec(T.bytes) });
+
+function encodeIngress(stored: Uint8Array | null, proof: Uint8Array[]): Uint8Array {
+  return IngressRecord.codec.enc({ messages: stored ?? EMPTY_MESSAGE_LIST, proof });
 }
 
 export class ChainError extends Error {
@@ -56,25 +71,25 @@ export class ChainError extends Error {
 }
 
 export function decodeHeader(encoded: Uint8Array): HeaderInfo {
-  const h = blockHeader.dec(encoded);
+  const h = decodeExact(Header, encoded);
   return {
     hash: blake2b256(encoded),
     number: h.number,
-    parentHash: fromHex(h.parentHash),
-    stateRoot: fromHex(h.stateRoot),
-    extrinsicsRoot: fromHex(h.extrinsicRoot),
+    parentHash: h.parent_hash,
+    stateRoot: h.state_root,
+    extrinsicsRoot: h.extrinsics_root,
     encoded,
-    digests: h.digests,
+    digests: h.digest.logs,
   };
 }
 
-export function encodeHeader(h: { parentHash: Uint8Array; number: number; stateRoot: Uint8Array; extrinsicsRoot: Uint8Array; digests?: any[] }): Uint8Array {
-  return blockHeader.enc({
-    parentHash: toHex(h.parentHash),
+export function encodeHeader(h: { parentHash: Uint8Array; number: number; stateRoot: Uint8Array; extrinsicsRoot: Uint8Array; digests?: DigestItemValue[] }): Uint8Array {
+  return Header.codec.enc({
+    parent_hash: h.parentHash,
     number: h.number,
-    stateRoot: toHex(h.stateRoot),
-    extrinsicRoot: toHex(h.extrinsicsRoot),
-    digests: h.digests ?? [],
+    state_root: h.stateRoot,
+    extrinsics_root: h.extrinsicsRoot,
+    digest: { logs: h.digests ?? [] },
   });
 }
 
@@ -108,16 +123,16 @@ export class Chain {
     this.runtime = modules.runtime;
     this.#log = modules.logger;
     this.trie = new TrieStore({ db: this.db.trieNodes, journalDb: this.db.trieJournal, pruningDepthBlocks: options.statePruningBlocks });
-    this.#openOrInitGenesis(options.genesis);
+    this.#openOrInitGenesis(options.genesis, options.validatorSet);
   }
 
-  #openOrInitGenesis(genesis: GenesisConfig): void {
+  #openOrInitGenesis(genesis: GenesisConfig, validatorSet: ValidatorSetValue): void {
     const batch = this.trie.batch(undefined);
     for (const { key, value } of buildGenesisState(genesis).values()) {
       if (value) batch.set(key, value);
     }
     const stateRoot = batch.root();
-    const encoded = encodeHeader({ parentHash: new Uint8Array(32), number: 0, stateRoot, extrinsicsRoot: orderedTrieRoot([]) });
+    const encoded = encodeHeader({ parentHash: new Uint8Array(32), number: 0, stateRoot, extrinsicsRoot: orderedTrieRoot([]), digests: [validatorSetDigest(validatorSet)] });
     const header = decodeHeader(encoded);
     const stored = this.db.genesisHash();
     if (stored) {
@@ -274,7 +289,8 @@ export class Chain {
     const encoded = encodeHeader({ parentHash: parent.hash, number: parent.number + 1, stateRoot, extrinsicsRoot: orderedTrieRoot(extrinsics) });
     const header = decodeHeader(encoded);
     const justification = sign(header.number, header.hash);
-    this.db.commitBlock({ hash: header.hash, number: header.number, header: encoded, extrinsics, justification }, () => {
+    const ingress = () => encodeIngress(changes.get(OUTBOUND_ID)?.value ?? null, this.trie.prove(stateRoot, [OUTBOUND_KEY]));
+    this.db.commitBlock({ hash: header.hash, number: header.number, header: encoded, extrinsics, justification, ingress }, () => {
       const r = batch.commit(header.number);
       assert.ok(bytesEqual(r.root, stateRoot), "committed state root differs from the computed one");
     });

@@ -17,6 +17,6 @@ export {
   FINALITY_ENGINE_ID,
   CommitCertificate,
   ValidatorSet,
-} from "./finality/certificate.ts";
-export type { CommitCertificateValue, ValidatorSetValue } from "./finality/certificate.ts";
+} from "@phala-ts/runtime/consensus";
+export type { CommitCertificateValue, ValidatorSetValue } from "@phala-ts/runtime/consensus";
 export { DEFAULT_RPC_PORT } from "./rpc/index.ts";

@@ -59,7 +59,7 @@ export class NodeService {
     const dbPath = join(options.basePath, "chains", options.spec.json.id, "db");
     mkdirSync(dbPath, { recursive: true });
     this.#db = new ChainDb({ path: dbPath });
-    this.chain = new Chain({ genesis: options.spec.genesis, statePruningBlocks: options.statePruningBlocks }, { db: this.#db, runtime: createPhalaRuntime(), logger: log.child("chain") });
+    this.chain = new Chain({ genesis: options.spec.genesis, validatorSet: options.spec.validatorSet, statePruningBlocks: options.statePruningBlocks }, { db: this.#db, runtime: createPhalaRuntime(), logger: log.child("chain") });
     const chainNonce = (who: Uint8Array) => SystemStorage.Account.get(this.chain.stateAt(this.chain.finalized.hash), who).nonce;
     this.pool = new TxPool({
       validate: (bytes, opts) => this.chain.validateTransaction(bytes, opts),

@@ -2,6 +2,7 @@ import { StateOverlay, type StateChanges } from "./state/overlay.ts";
 import { SystemStorage } from "./pallets/system/pallet.ts";
 import { endow } from "./pallets/balances/logic.ts";
 import { SudoStorage } from "./pallets/sudo/pallet.ts";
+import { PhalaRegistryStorage } from "./pallets/phala-registry/storage.ts";
 import { RuntimeVersion } from "./types/std.ts";
 import { RUNTIME_VERSION } from "./phala-runtime.ts";
 import { utf8 } from "@phala-ts/primitives";
@@ -20,6 +21,8 @@ export function runtimeCodeDescriptor(): Uint8Array {
 export interface GenesisConfig {
   balances: Array<[Uint8Array, bigint]>;
   sudoKey?: Uint8Array;
+  /** SCALE attestation policy (from `@phala-ts/attestation`) that worker registrations are verified under. */
+  attestationPolicy?: Uint8Array;
 }
 
 /** Substrate puts this placeholder in System.BlockHash[0] and ParentHash until block 1 records the real genesis hash. */
@@ -33,5 +36,6 @@ export function buildGenesisState(config: GenesisConfig): StateChanges {
   SystemStorage.ParentHash.set(s, HASH69);
   for (const [who, amount] of config.balances) endow(s, who, amount);
   if (config.sudoKey) SudoStorage.Key.set(s, config.sudoKey);
+  if (config.attestationPolicy) PhalaRegistryStorage.AttestationPolicy.set(s, config.attestationPolicy);
   return s.changes();
 }

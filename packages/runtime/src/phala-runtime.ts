@@ -4,6 +4,8 @@ import { Timestamp } from "./pallets/timestamp/pallet.ts";
 import { Balances } from "./pallets/balances/pallet.ts";
 import { TransactionPayment } from "./pallets/transaction-payment/pallet.ts";
 import { createSudoPallet } from "./pallets/sudo/pallet.ts";
+import { createPhalaMqPallet } from "./pallets/phala-mq/pallet.ts";
+import { createPhalaRegistryPallet, registryOnOffchainMessage, registrySignerOf } from "./pallets/phala-registry/pallet.ts";
 import { composeRuntime, forwardType, type ComposedRuntime, type RuntimeVersionValue } from "./executive/composed-runtime.ts";
 
 /** Runtime APIs this runtime answers through `state_call`, with the versions Substrate gives them. */
@@ -27,7 +29,7 @@ export const RUNTIME_VERSION: RuntimeVersionValue = {
   system_version: 1,
 } as RuntimeVersionValue;
 
-/** The Phala runtime of this issue: System, Timestamp, Balances, TransactionPayment, Sudo. */
+/** The Phala runtime: System, Timestamp, Balances, TransactionPayment, Sudo, PhalaMq and PhalaRegistry. */
 export function createPhalaRuntime(): ComposedRuntime {
   const callRef = forwardType<any>();
   const eventRef = forwardType<any>();
@@ -36,7 +38,15 @@ export function createPhalaRuntime(): ComposedRuntime {
   const Sudo = createSudoPallet({ runtimeCall: callRef.type, weightOf: (c) => rt!.weightOf(c) });
   rt = composeRuntime({
     version: RUNTIME_VERSION,
-    pallets: [System, Timestamp, Balances, TransactionPayment, Sudo],
+    pallets: [
+      System,
+      Timestamp,
+      Balances,
+      TransactionPayment,
+      Sudo,
+      createPhalaMqPallet({ signerOf: registrySignerOf, onOffchainMessage: registryOnOffchainMessage }),
+      createPhalaRegistryPallet(),
+    ],
     systemEvents: Events,
     callRef,
     eventRef,

@@ -38,6 +38,11 @@ export class MockChain {
     });
   }
 
+  /** A builder for the next block, for pool-style validation; nothing it does is kept. */
+  validator(): BlockBuilder {
+    return new BlockBuilder(this.runtime, this.backend, { number: this.number + 1, parentHash: this.hashes[this.number] });
+  }
+
   /** Builds and imports one block with the given extrinsics; returns the builder for inspection. */
   block(txs: Uint8Array[]): { builder: BlockBuilder; outcomes: ReturnType<BlockBuilder["applyExtrinsic"]>[] } {
     const builder = new BlockBuilder(this.runtime, this.backend, { number: this.number + 1, parentHash: this.hashes[this.number] });

@@ -1,7 +1,7 @@
 import { decodeSs58, fromHex, toHex } from "@phala-ts/primitives";
 import { RpcError } from "../rpc/index.ts";
 import type { Chain, HeaderInfo } from "../chain.ts";
-import { FINALITY_ENGINE_ID } from "../finality/certificate.ts";
+import { DigestItem, FINALITY_ENGINE_ID } from "@phala-ts/runtime/consensus";
 
 export const INVALID_PARAMS = -32602;
 
@@ -57,9 +57,7 @@ export function headerJson(h: HeaderInfo) {
 
 /** SCALE of each digest item, as Substrate's header JSON lists them. */
 function digestLogs(h: HeaderInfo): string[] {
-  // Header encoding: parent(32) ++ compact(number) ++ stateRoot(32) ++ extrinsicsRoot(32) ++ Vec<DigestItem>.
-  if (h.digests.length === 0) return [];
-  throw new Error("digest items are not produced by this node yet");
+  return h.digests.map((d) => toHex(DigestItem.codec.enc(d)));
 }
 
 export function justificationsJson(chain: Chain, hash: Uint8Array): Array<[number[], number[]]> | null {

@@ -1,7 +1,7 @@
 import { toHex, type KeyPair } from "@phala-ts/primitives";
 import type { Chain, ImportedBlock } from "../chain.ts";
 import type { TxPool } from "../pool/tx-pool.ts";
-import { encodeCertificate, signPrecommit, type ValidatorSetValue } from "../finality/certificate.ts";
+import { encodeCertificate, signPrecommit, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
 import type { Logger } from "../logger.ts";
 
 export interface Clock {

@@ -9,6 +9,12 @@ export interface BlockRecord {
   extrinsics: Uint8Array[];
   /** SCALE commit certificate; absent only for genesis. */
   justification: Uint8Array | undefined;
+  /**
+   * SCALE of the block's ingress (its `PhalaMq.OutboundMessages` and their read proof), made
+   * inside the block's transaction after its trie nodes are written. Kept independent of
+   * state pruning, because pRuntimes sync from genesis.
+   */
+  ingress?: () => Uint8Array;
 }
 
 export interface ChainDbOptions {
@@ -77,6 +83,7 @@ export class ChainDb {
   readonly meta: Database<Buffer, string>;
   readonly trieNodes: Database<Buffer, Buffer>;
   readonly trieJournal: Database<Buffer, Buffer>;
+  readonly ingress: Database<Buffer, Buffer>;
 
   constructor(options: ChainDbOptions) {
     this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSizeBytes ?? DEFAULT_MAP_SIZE_BYTES, compression: false });
@@ -88,6 +95,7 @@ export class ChainDb {
     this.meta = this.root.openDB({ name: "meta", encoding: "binary", keyEncoding: "ordered-binary" }) as unknown as Database<Buffer, string>;
     this.trieNodes = this.root.openDB({ name: "trie-nodes", ...bin });
     this.trieJournal = this.root.openDB({ name: "trie-journal", ...bin });
+    this.ingress = this.root.openDB({ name: "ingress", ...bin });
   }
 
   finalizedHash(): Uint8Array | undefined {
@@ -111,6 +119,10 @@ export class ChainDb {
     return b ? decodeBody(b) : undefined;
   }
 
+  ingressAt(n: number): Uint8Array | undefined {
+    return this.ingress.get(numberKey(n)) ?? undefined;
+  }
+
   justification(hash: Uint8Array): Uint8Array | undefined {
     return this.justifications.get(Buffer.from(hash)) ?? undefined;
   }
@@ -123,6 +135,7 @@ export class ChainDb {
     const key = Buffer.from(b.hash);
     this.root.transactionSync(() => {
       withState();
+      if (b.ingress) this.ingress.putSync(numberKey(b.number), Buffer.from(b.ingress()));
       this.headers.putSync(key, Buffer.from(b.header));
       this.bodies.putSync(key, Buffer.from(encodeBody(b.extrinsics)));
       if (b.justification) this.justifications.putSync(key, Buffer.from(b.justification));

@@ -128,7 +128,7 @@ export class BlockBuilder {
    */
   validate(bytes: Uint8Array, opts: { signatureVerified?: boolean } = {}): ValidTransactionValue {
     const { x, call } = this.#decode(bytes);
-    if (!x.signed) throw new TransactionInvalid(unknown("NoUnsignedValidator"), "unsigned transactions are only accepted as inherents");
+    if (!x.signed) return this.#validateUnsigned(call).valid;
     return checkSigned(this.#checkEnv(), x, this.runtime.weightOf(call), { verifySignature: !opts.signatureVerified }).valid;
   }
 
@@ -147,7 +147,14 @@ export class BlockBuilder {
   applyExtrinsic(bytes: Uint8Array, opts: { signatureVerified?: boolean } = {}): ApplyOutcome {
     assert.ok(!this.#finalized, "block already finalized");
     const { x, call } = this.#decode(bytes);
-    if (!x.signed) throw new TransactionInvalid(unknown("NoUnsignedValidator"), "unsigned transactions are only accepted as inherents");
+    if (!x.signed) {
+      if (!this.#validateUnsigned(call).ready) throw new TransactionInvalid(invalid("Future"));
+      const weight = this.runtime.weightOf(call);
+      if (this.#totalWeight + weight > MAX_BLOCK_REF_TIME || this.#normalLen + x.bytes.length > MAX_BLOCK_LENGTH_BYTES) {
+        throw new TransactionInvalid(invalid("ExhaustsResources"));
+      }
+      return this.#applyDecoded(x, call, undefined);
+    }
     const checked = checkSigned(this.#checkEnv(), x, this.runtime.weightOf(call), { verifySignature: !opts.signatureVerified });
     if (checked.signed.nonce > checked.accountNonce) throw new TransactionInvalid(invalid("Future"));
     const cls = this.runtime.classOf(call);
@@ -159,6 +166,12 @@ export class BlockBuilder {
       throw new TransactionInvalid(invalid("ExhaustsResources"));
     }
     return this.#applyDecoded(x, call, checked);
+  }
+
+  #validateUnsigned(call: { tag: string; value: any }): { valid: ValidTransactionValue; ready: boolean } {
+    const r = this.runtime.validateUnsigned(this.overlay, call, { blockNumber: this.env.number });
+    if (!r) throw new TransactionInvalid(unknown("NoUnsignedValidator"), "this call cannot be submitted unsigned; sign it with an account");
+    return r;
   }
 
   #decode(bytes: Uint8Array): { x: DecodedExtrinsic; call: any } {

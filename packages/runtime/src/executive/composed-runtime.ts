@@ -3,7 +3,8 @@ import { decodeExact } from "../types/index.ts";
 import type { RuntimeVersion } from "../types/std.ts";
 import type { Pallet } from "../pallet/define-pallet.ts";
 import type { DispatchContext, DispatchResult, Origin } from "../pallet/context.ts";
-import type { StorageValue } from "../state/storage-item.ts";
+import type { StateReader, StorageValue } from "../state/storage-item.ts";
+import type { ValidTransactionValue } from "./validity.ts";
 
 export type RuntimeVersionValue = Infer<typeof RuntimeVersion>;
 
@@ -20,6 +21,8 @@ export interface ComposedRuntime {
   weightOf(call: { tag: string; value: any }): bigint;
   classOf(call: { tag: string; value: any }): "Normal" | "Operational" | "Mandatory";
   pallet(name: string): Pallet | undefined;
+  /** The pallet's ValidateUnsigned for an unsigned call, or undefined when the pallet has none. */
+  validateUnsigned(state: StateReader, call: { tag: string; value: any }, env: { blockNumber: number }): { valid: ValidTransactionValue; ready: boolean } | undefined;
 }
 
 /**
@@ -65,6 +68,7 @@ export function composeRuntime(input: {
     weightOf: (c) => palletOf(c).weightOf(c.value),
     classOf: (c) => palletOf(c).classOf(c.value),
     pallet: (name) => byName.get(name),
+    validateUnsigned: (state, c, env) => palletOf(c).def.validateUnsigned?.(state, c.value, env),
   };
 }
 

@@ -1,6 +1,18 @@
 import { T, type Type, type Infer } from "../types/index.ts";
 import type { AnyStorageItem, StorageEntryMeta } from "../state/storage-item.ts";
 import type { DispatchContext, DispatchErrorValue, DispatchResult, Origin } from "./context.ts";
+import type { StateReader } from "../state/storage-item.ts";
+import type { ValidTransactionValue } from "../executive/validity.ts";
+
+/**
+ * Pool and block validity of an unsigned call (Substrate's ValidateUnsigned). Throws
+ * TransactionInvalid; `ready: false` means its `requires` tags are not met yet.
+ */
+export type ValidateUnsigned = (
+  state: StateReader,
+  call: { tag: string; value: any },
+  env: { blockNumber: number },
+) => { valid: ValidTransactionValue; ready: boolean };
 
 export type ArgTypes = Record<string, Type<any>>;
 export type ArgValues<A extends ArgTypes> = { [K in keyof A]: Infer<A[K]> };
@@ -51,6 +63,8 @@ export interface PalletDef<
     onInitialize?: (ctx: DispatchContext) => void;
     onFinalize?: (ctx: DispatchContext) => void;
   };
+  /** Required for every call with origin "none" that users may submit (not inherents). */
+  validateUnsigned?: ValidateUnsigned;
 }
 
 export interface Pallet<

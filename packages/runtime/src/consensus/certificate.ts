@@ -1,5 +1,5 @@
 import { concatBytes, utf8, verifyEd25519, type KeyPair } from "@phala-ts/primitives";
-import { T, decodeExact, type Infer } from "@phala-ts/runtime/types";
+import { T, decodeExact, type Infer } from "../types/index.ts";
 
 /**
  * Finality per ARCHITECTURE §3: a block is final when validators holding more than 2/3

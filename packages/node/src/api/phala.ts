@@ -1,0 +1,52 @@
+import { toHex } from "@phala-ts/primitives";
+import { decodeExact } from "@phala-ts/runtime/types";
+import { announcedValidatorSet, decodeHeader as decodeHeaderValue } from "@phala-ts/runtime/consensus";
+import { SyncBatch, SYNC_BATCH_BLOCKS_MAX } from "@phala-ts/runtime/phala";
+import { RpcError, type RpcServer } from "../rpc/index.ts";
+import { IngressRecord, type Chain } from "../chain.ts";
+import type { NodeService } from "../service.ts";
+import { invalidParams } from "./params.ts";
+
+function blockNumberParam(v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > 0xffff_ffff) throw invalidParams(`${what} must be a block number (a non-negative integer)`);
+  return v;
+}
+
+/**
+ * Finalized blocks `from..` for a pRuntime light client in one answer: headers, each block's
+ * ingress messages with their read proof, and the commit certificate of the last one. The
+ * batch stops after a header announcing a validator set, so the set that signs that
+ * announcement is the one the light client already trusts.
+ */
+export function syncBatch(chain: Chain, from: number, maxBlocks: number): Uint8Array {
+  const finalized = chain.finalized.number;
+  if (from < 1) throw invalidParams("sync starts at block 1; the genesis header comes from phala_getGenesisHeader");
+  if (from > finalized) throw new RpcError(4003, `Client error: block #${from} is not finalized yet (finalized is #${finalized})`);
+  const last = Math.min(finalized, from + maxBlocks - 1);
+  const blocks = [];
+  let lastHash: Uint8Array | undefined;
+  for (let n = from; n <= last; n++) {
+    const hash = chain.db.hashAt(n);
+    const header = hash && chain.db.header(hash);
+    const ingress = chain.db.ingressAt(n);
+    if (!hash || !header || !ingress) throw new RpcError(4003, `Client error: block #${n} or its ingress proof is missing from this node's database`);
+    const rec = decodeExact(IngressRecord, ingress);
+    blocks.push({ header, messages: rec.messages, proof: rec.proof });
+    lastHash = hash;
+    if (announcedValidatorSet(decodeHeaderValue(header))) break;
+  }
+  const certificate = chain.justification(lastHash!);
+  if (!certificate) throw new RpcError(4003, `Client error: block #${from + blocks.length - 1} has no finality certificate`);
+  return SyncBatch.codec.enc({ blocks, certificate });
+}
+
+/** Phala's own RPC methods: what pHost needs to feed pRuntime. */
+export function registerPhalaRpc(rpc: RpcServer, node: NodeService): void {
+  rpc.register("phala_getGenesisHeader", () => toHex(node.chain.genesis.encoded));
+  rpc.register("phala_getSyncBatch", (p: unknown[]) => {
+    const from = blockNumberParam(p[0], "from");
+    const max = p[1] === undefined ? 1000 : blockNumberParam(p[1], "maxBlocks");
+    if (max < 1 || max > SYNC_BATCH_BLOCKS_MAX) throw invalidParams(`maxBlocks must be between 1 and ${SYNC_BATCH_BLOCKS_MAX}`);
+    return toHex(syncBatch(node.chain, from, max));
+  });
+}

@@ -1,0 +1,6 @@
+/** Formats shared by the Phala pallets and pRuntime: message queue, registry and their storage. */
+export * from "./pallets/phala-mq/types.ts";
+export { PhalaMqStorage } from "./pallets/phala-mq/storage.ts";
+export * from "./pallets/phala-registry/types.ts";
+export * from "./pallets/phala-mq/sync-batch.ts";
+export { PhalaRegistryStorage } from "./pallets/phala-registry/storage.ts";
