@@ -4,7 +4,9 @@
  *  - finalized transfers/s against a freshly spawned dev node, per signature type,
  *  - their ratio (goal >= 0.5: the node should finalize transfers at half the rate one
  *    core can verify their signatures),
- *  - submit-to-finalized latency of individually submitted transfers (goal p50 <= 500 ms).
+ *  - submit-to-finalized latency of individually submitted transfers (goal p50 <= 500 ms),
+ *  - pRuntime light-client sync in finalized blocks/s, empty and with 10 messages per block
+ *    (goals 10,000/s and 2,000/s; Phala syncs about 10 blocks/s).
  *
  * Transaction counts can be overridden with BENCH_TX_SR25519, BENCH_TX_ED25519 and
  * BENCH_LATENCY_ROUNDS.
@@ -15,8 +17,9 @@ import { join } from "node:path";
 import { spawnNode, type SpawnedNode } from "../test/helpers/spawn-node.ts";
 import { benchSignatureVerification } from "./sig-verify.ts";
 import { measureSubmitToFinalizedLatency, measureTransferThroughput } from "./chain-load.ts";
+import { benchSync } from "../packages/pruntime/bench/sync.ts";
 
-const GOALS = { ratio: 0.5, p50Ms: 500 } as const;
+const GOALS = { ratio: 0.5, p50Ms: 500, pruntimeEmptyBlocksPerSec: 10_000, pruntimeTenMsgBlocksPerSec: 2_000 } as const;
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 function envInt(name: string, fallback: number): number {
@@ -61,6 +64,16 @@ async function main(): Promise<void> {
   };
   const latencyRounds = envInt("BENCH_LATENCY_ROUNDS", 200);
 
+  log("pRuntime sync (in process, real proofs and certificates)");
+  const syncRuns = [benchSync(), benchSync()];
+  const pruntimeSync = {
+    emptyBlocksPerSec: Math.max(...syncRuns.map((r) => r.emptyBlocksPerSec)),
+    tenMsgBlocksPerSec: Math.max(...syncRuns.map((r) => r.tenMsgBlocksPerSec)),
+    lightClientEmptyBlocksPerSec: Math.max(...syncRuns.map((r) => r.lightClientEmptyBlocksPerSec)),
+    lightClientTenMsgBlocksPerSec: Math.max(...syncRuns.map((r) => r.lightClientTenMsgBlocksPerSec)),
+  };
+  log(`pRuntime sync: ${JSON.stringify(pruntimeSync)}`);
+
   log("spawning dev node");
   node = await spawnNode({
     args: ["--dev", "--base-path", BASE, "--rpc-port", "0", "--block-interval-ms", "1000", "--log", "info"],
@@ -86,14 +99,16 @@ async function main(): Promise<void> {
   const meetsGoals = {
     ratio: { sr25519: ratio.sr25519 >= GOALS.ratio, ed25519: ratio.ed25519 >= GOALS.ratio },
     p50Ms: latency.p50 <= GOALS.p50Ms,
+    pruntimeSync: pruntimeSync.emptyBlocksPerSec >= GOALS.pruntimeEmptyBlocksPerSec && pruntimeSync.tenMsgBlocksPerSec >= GOALS.pruntimeTenMsgBlocksPerSec,
   };
   const result = {
     signatureVerificationPerSecond: sig,
     transfersFinalizedPerSecond: tps,
     ratio,
     submitToFinalizedLatencyMs: latency,
+    pruntimeSyncBlocksPerSecond: pruntimeSync,
     goals: GOALS,
-    meetsGoals: { ...meetsGoals, all: meetsGoals.ratio.sr25519 && meetsGoals.ratio.ed25519 && meetsGoals.p50Ms },
+    meetsGoals: { ...meetsGoals, all: meetsGoals.ratio.sr25519 && meetsGoals.ratio.ed25519 && meetsGoals.p50Ms && meetsGoals.pruntimeSync },
     details: { throughput },
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, platform: `${process.platform}-${process.arch}` },
     benchSeconds: Math.round((performance.now() - started) / 100) / 10,

@@ -1,11 +1,16 @@
 import { startNodeFromArgs, NODE_HELP } from "./node-command.ts";
 import { UsageError } from "./args.ts";
+import { DEV_HELP, startDevNetwork, statusLines } from "./dev-network.ts";
+import { PRUNTIME_HELP, startPruntimeFromArgs } from "./pruntime-command.ts";
+import { PHOST_HELP, startPhostFromArgs } from "./phost-command.ts";
 
 const HELP = `phala: Phala Network in TypeScript
 
 Commands:
-  phala node [flags]   run a chain node (phala node --help)
-  phala dev  [flags]   run the local development network (today: a dev node)
+  phala node [flags]      run a chain node (phala node --help)
+  phala pruntime [flags]  run a pRuntime, the worker's confidential runtime (phala pruntime --help)
+  phala phost [flags]     run a pHost, the bridge between a node and a pRuntime (phala phost --help)
+  phala dev  [flags]      run the local network: node, gatekeeper, two workers (phala dev --help)
 
 Set-up: npm install, then npm start (= phala dev).
 `;
@@ -17,7 +22,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (rest.includes("--help")) {
-    process.stdout.write(cmd === "node" || cmd === "dev" ? NODE_HELP : HELP);
+    const help: Record<string, string> = { node: NODE_HELP, dev: DEV_HELP, pruntime: PRUNTIME_HELP, phost: PHOST_HELP };
+    process.stdout.write(help[cmd] ?? HELP);
     return;
   }
   switch (cmd) {
@@ -25,22 +31,54 @@ async function main(argv: string[]): Promise<void> {
       await startNodeFromArgs(rest);
       return;
     }
+    case "pruntime": {
+      await startPruntimeFromArgs(rest);
+      return;
+    }
+    case "phost": {
+      await startPhostFromArgs(rest);
+      return;
+    }
     case "dev": {
-      const { node } = await startNodeFromArgs(["--dev", ...rest]);
-      process.stdout.write(
-        [
-          "",
-          "Phala dev network is running.",
-          `  RPC (WebSocket and HTTP): ws://127.0.0.1:${node.rpcPort}`,
-          "  Dev accounts //Alice … //Ferdie are endowed; //Alice is sudo and the validator.",
-          "  Connect with polkadot-js or polkadot-api to the address above. Ctrl-C stops it.",
-          "",
-        ].join("\n"),
-      );
+      await runDevNetwork(rest);
       return;
     }
     default:
       throw new UsageError(`unknown command ${cmd}; see 'phala --help'`);
+  }
+}
+
+async function runDevNetwork(argv: string[]): Promise<void> {
+  const net = await startDevNetwork(argv);
+  let last = "";
+  let shownAt = 0;
+  // Reprint when a registration or role changes, and otherwise every half minute.
+  const show = async () => {
+    const lines = await statusLines(net);
+    const sig = lines.map((l) => l.replace(/synced #\d+/, "")).join("\n");
+    if (sig === last && Date.now() - shownAt < 30_000) return;
+    process.stdout.write(lines.join("\n") + "\n");
+    last = sig;
+    shownAt = Date.now();
+  };
+  process.stdout.write(
+    [
+      "",
+      "Phala dev network is running.",
+      `  RPC (WebSocket and HTTP): ws://127.0.0.1:${net.rpcPort}`,
+      "  Dev accounts //Alice … //Ferdie are endowed; //Alice is sudo and the validator.",
+      "  Ctrl-C stops every process.",
+      "",
+    ].join("\n"),
+  );
+  await show();
+  const timer = setInterval(() => void show(), 2000);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      clearInterval(timer);
+      process.stdout.write(`stopping (${sig})…\n`);
+      void net.stop().then(() => process.exit(0));
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual, toHex, type KeyPair } from "@phala-ts/primitives";
+import { laneNextSequence } from "@phala-ts/runtime/phala";
 import { createPhalaRuntime, decodeExtrinsic, SystemStorage, type SignatureCheck } from "@phala-ts/runtime";
 import { Chain, type ImportedBlock } from "./chain.ts";
 import { ChainDb } from "./storage/chain-db.ts";
@@ -64,6 +65,7 @@ export class NodeService {
     this.pool = new TxPool({
       validate: (bytes, opts) => this.chain.validateTransaction(bytes, opts),
       chainNonce,
+      laneSequence: (lane) => laneNextSequence(this.chain.stateAt(this.chain.finalized.hash), lane),
       bestNumber: () => this.chain.finalized.number,
     });
     const key = options.validatorKey;

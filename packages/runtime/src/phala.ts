@@ -4,3 +4,4 @@ export { PhalaMqStorage } from "./pallets/phala-mq/storage.ts";
 export * from "./pallets/phala-registry/types.ts";
 export * from "./pallets/phala-mq/sync-batch.ts";
 export { PhalaRegistryStorage } from "./pallets/phala-registry/storage.ts";
+export { laneNextSequence } from "./pallets/phala-mq/pallet.ts";

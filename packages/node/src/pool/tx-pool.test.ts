@@ -1,3 +1,4 @@
+import { laneNextSequence } from "@phala-ts/runtime/phala";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { blake2b256, devAccount, toHex } from "@phala-ts/primitives";
@@ -13,6 +14,7 @@ function setup() {
   const pool = new TxPool({
     validate: (bytes) => new BlockBuilder(chain.runtime, chain.backend, { number: chain.number + 1, parentHash: chain.hashes[chain.number] }).validate(bytes),
     chainNonce: (who) => SystemStorage.Account.get(chain.backend, who).nonce,
+    laneSequence: (lane) => laneNextSequence(chain.backend, lane),
     bestNumber: () => chain.number,
   });
   const transfer = (from: typeof alice, nonce: number, tip = 0n, amount = PHA) =>

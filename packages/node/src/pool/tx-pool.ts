@@ -1,4 +1,4 @@
-import { toHex } from "@phala-ts/primitives";
+import { fromHex, toHex } from "@phala-ts/primitives";
 import { decodeExtrinsic, DecodeError, TransactionInvalid, describeValidityError, type ValidTransactionValue } from "@phala-ts/runtime";
 
 /** Pool bounds, as in Substrate's defaults: 8192 ready, 512 future, 20 MiB in all. */
@@ -40,6 +40,17 @@ export function toPoolError(e: unknown): unknown {
   return e;
 }
 
+/** Lane keys of unsigned transactions start with this, so they never collide with account ids. */
+const UNSIGNED_LANE = "lane:";
+
+function unsignedLane(valid: ValidTransactionValue): { who: string; nonce: number } {
+  const tag = valid.provides[0];
+  if (!tag || tag.length < 9) throw new PoolError(1010, "Invalid Transaction", "an unsigned transaction must provide a lane tag ending in its sequence");
+  const seq = new DataView(tag.buffer, tag.byteOffset + tag.length - 8, 8).getBigUint64(0, true);
+  if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new PoolError(1010, "Invalid Transaction", "sequence number out of range");
+  return { who: UNSIGNED_LANE + toHex(tag.subarray(0, tag.length - 8)), nonce: Number(seq) };
+}
+
 const STALE_REASON = describeValidityError({ tag: "Invalid", value: { tag: "Stale", value: undefined } });
 
 export interface PoolTx {
@@ -60,6 +71,11 @@ export interface PoolDeps {
   validate(bytes: Uint8Array, opts: { signatureVerified: boolean }): ValidTransactionValue;
   /** Next nonce of an account in the best block's state. */
   chainNonce(who: Uint8Array): number;
+  /**
+   * Next sequence of an unsigned lane (the tag an unsigned transaction provides, less its
+   * 8-byte sequence), e.g. a pRuntime's egress sequence.
+   */
+  laneSequence(lane: Uint8Array): number;
   bestNumber(): number;
 }
 
@@ -101,17 +117,16 @@ export class TxPool {
     } catch (e) {
       throw toPoolError(e);
     }
-    const signed = decoded.signed!;
-    const whoBytes = valid.provides[0].subarray(0, 32);
-    const who = toHex(whoBytes);
+    // Signed transactions queue per account by nonce; unsigned ones per lane by sequence.
+    const { who, nonce } = decoded.signed ? { who: toHex(valid.provides[0].subarray(0, 32)), nonce: decoded.signed.nonce } : unsignedLane(valid);
     const queue = this.#bySender.get(who) ?? [];
-    const chainNonce = this.deps.chainNonce(whoBytes);
+    const chainNonce = this.#laneNonce(who);
     const tx: PoolTx = {
       hash: decoded.hash,
       hashHex,
       bytes,
       who,
-      nonce: signed.nonce,
+      nonce,
       priority: valid.priority,
       deathBlock: this.deps.bestNumber() + Number(valid.longevity > 1_000_000_000n ? 1_000_000_000n : valid.longevity),
       seq: this.#seq++,
@@ -136,6 +151,10 @@ export class TxPool {
     return { hash: tx.hash, status };
   }
 
+  #laneNonce(who: string): number {
+    return who.startsWith(UNSIGNED_LANE) ? this.deps.laneSequence(fromHex(who.slice(UNSIGNED_LANE.length))) : this.deps.chainNonce(fromHex(who));
+  }
+
   #isReadyAt(queue: PoolTx[], nonce: number, chainNonce: number): boolean {
     let expected = chainNonce;
     for (const q of queue) {
@@ -148,7 +167,7 @@ export class TxPool {
   #futureCount(): number {
     let n = 0;
     for (const [who, q] of this.#bySender) {
-      let expected = this.deps.chainNonce(Buffer.from(who.slice(2), "hex"));
+      let expected = this.#laneNonce(who);
       for (const t of q) {
         if (t.nonce === expected) expected++;
         else n++;
@@ -195,7 +214,7 @@ export class TxPool {
 
   hasReady(): boolean {
     for (const [who, q] of this.#bySender) {
-      if (q[0] && q[0].nonce === this.deps.chainNonce(Buffer.from(who.slice(2), "hex"))) return true;
+      if (q[0] && q[0].nonce === this.#laneNonce(who)) return true;
     }
     return false;
   }
@@ -207,7 +226,7 @@ export class TxPool {
   *readyForBlock(): Generator<PoolTx> {
     const runs: PoolTx[][] = [];
     for (const [who, q] of this.#bySender) {
-      let expected = this.deps.chainNonce(Buffer.from(who.slice(2), "hex"));
+      let expected = this.#laneNonce(who);
       const run: PoolTx[] = [];
       for (const t of q) {
         if (t.nonce !== expected) break;
@@ -252,7 +271,7 @@ export class TxPool {
       }
     });
     for (const [who, q] of [...this.#bySender]) {
-      const chainNonce = this.deps.chainNonce(Buffer.from(who.slice(2), "hex"));
+      const chainNonce = this.#laneNonce(who);
       for (const t of [...q]) {
         if (t.nonce < chainNonce) {
           this.#remove(t);

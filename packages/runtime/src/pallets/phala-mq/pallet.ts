@@ -1,5 +1,5 @@
 import { concatBytes, toHex, verifyEd25519 } from "@phala-ts/primitives";
-import { T } from "../../types/index.ts";
+import { T, decodeExact } from "../../types/index.ts";
 import type { StateReader } from "../../state/storage-item.ts";
 import { call, definePallet, depositPalletEvent, moduleError } from "../../pallet/define-pallet.ts";
 import type { DispatchContext, DispatchErrorValue, DispatchResult } from "../../pallet/context.ts";
@@ -45,10 +45,25 @@ export function pushMessage(ctx: DispatchContext, message: MessageValue): Dispat
   return undefined;
 }
 
+const LANE_PREFIX = new TextEncoder().encode("phala-mq");
+
+/** The pool tag a signed message provides: its sender's lane followed by its sequence (u64 le). */
 function sequenceTag(origin: MessageOriginValue, sequence: bigint): Uint8Array {
   const seq = new Uint8Array(8);
   new DataView(seq.buffer).setBigUint64(0, sequence, true);
-  return concatBytes(new TextEncoder().encode("phala-mq"), MessageOrigin.codec.enc(origin), seq);
+  return concatBytes(LANE_PREFIX, MessageOrigin.codec.enc(origin), seq);
+}
+
+/** The next sequence the chain expects on a lane (a tag less its sequence); 0 for lanes it does not know. */
+export function laneNextSequence(state: StateReader, lane: Uint8Array): number {
+  if (lane.length <= LANE_PREFIX.length || !LANE_PREFIX.every((b, i) => lane[i] === b)) return 0;
+  let origin: MessageOriginValue;
+  try {
+    origin = decodeExact(MessageOrigin, lane.subarray(LANE_PREFIX.length));
+  } catch {
+    return 0;
+  }
+  return Number(PhalaMqStorage.OffchainIngress.get(state as any, origin));
 }
 
 function genesisHash(state: StateReader): Uint8Array {

@@ -2,6 +2,7 @@ import { bytesEqual, concatBytes, utf8, verifyEd25519 } from "@phala-ts/primitiv
 import { decodePolicy } from "@phala-ts/attestation";
 import { T } from "../../types/index.ts";
 import type { StateReader } from "../../state/storage-item.ts";
+export { ENDPOINT_DOMAIN };
 import { call, definePallet, depositPalletEvent, moduleError } from "../../pallet/define-pallet.ts";
 import type { DispatchContext, DispatchResult } from "../../pallet/context.ts";
 import { SystemStorage } from "../system/pallet.ts";
@@ -10,6 +11,7 @@ import { decodeExact } from "../../types/index.ts";
 import { pushMessage } from "../phala-mq/pallet.ts";
 import { topic, Topics, type MessageOriginValue, type MessageValue } from "../phala-mq/types.ts";
 import {
+  ENDPOINT_DOMAIN,
   MasterKeyRotated,
   MasterPubkeyAnnouncement,
   RandomBeacon,
@@ -29,7 +31,6 @@ export const PHALA_REGISTRY_INDEX = 86;
 export const ENDPOINT_FRESHNESS_BLOCKS = 200;
 export const ENDPOINT_BYTES_MAX = 512;
 export const EVIDENCE_BYTES_MAX = 256 * 1024;
-export const ENDPOINT_DOMAIN = utf8("phala/endpoint/v1");
 export const ROTATION_DOMAIN = utf8("phala/master-rotation/v1");
 const REGISTRY_SENDER = utf8("PhalaRegistry");
 

@@ -27,6 +27,9 @@ export function registrationReportData(info: WorkerRegistrationInfoValue): Uint8
   return blake2b512(WorkerRegistrationInfo.codec.enc(info));
 }
 
+/** Domain of a worker's endpoint signature: ed25519 over this ++ SCALE(WorkerEndpointPayload). */
+export const ENDPOINT_DOMAIN = new TextEncoder().encode("phala/endpoint/v1");
+
 /** A worker's public endpoint, signed by its identity key at a block height (freshness is checked against it). */
 export const WorkerEndpointPayload = T.struct(["phala_pallets", "registry", "WorkerEndpointPayload"], {
   pubkey: WorkerPublicKey,

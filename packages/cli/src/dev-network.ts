@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromHex, keyPairFromUri, toHex } from "@phala-ts/primitives";
+import { PhalaRegistryStorage } from "@phala-ts/runtime/phala";
+import { DEFAULT_RPC_PORT } from "@phala-ts/node";
+import { parseFlags, intFlag, UsageError } from "./args.ts";
+import { ChainHttp } from "./chain-http.ts";
+
+export const DEV_HELP = `phala dev: run a whole local network as separate processes
+
+  A dev node, one gatekeeper and two workers (each a pRuntime with its pHost). The first
+  worker is made gatekeeper through Sudo once it has registered.
+
+  --base-path <dir>        keep every process's data below DIR (persistent across runs)
+  --tmp                    run on a temporary directory, deleted on exit (the default)
+  --rpc-port <port>        the node's JSON-RPC port (default ${DEFAULT_RPC_PORT})
+  --pruntime-port <port>   the gatekeeper's pRuntime port; the workers take the next two (default 8000)
+  --block-interval-ms <n>  produce an empty block at least this often (default 2000)
+  --log <level>            log level of the processes (default info); logs go to <dir>/logs
+`;
+
+const BIN = resolve(fileURLToPath(new URL("../bin/phala.mjs", import.meta.url)));
+
+interface Member {
+  name: string;
+  operator: string;
+  port: number;
+}
+
+interface PruntimeInfo {
+  identityKey: string;
+  syncedHeight: number;
+  role: string;
+  registered: boolean;
+  masterPubkey: string | null;
+  holdsMasterKey: boolean;
+}
+
+export interface DevNetwork {
+  rpcPort: number;
+  members: Member[];
+  stop(): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function getJson<T>(url: string): Promise<T | undefined> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return r.ok ? ((await r.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, dead: () => string | undefined): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    const d = dead();
+    if (d) throw new Error(`${d} exited while waiting for ${what}; see its log`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** Starts the node, pRuntimes and pHosts as child processes and stops them all together. */
+export async function startDevNetwork(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + "\n")): Promise<DevNetwork> {
+  const { flags, positional } = parseFlags(argv, {
+    boolean: ["tmp"],
+    string: ["base-path", "rpc-port", "pruntime-port", "block-interval-ms", "log"],
+  });
+  if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
+  const basePathFlag = flags.get("base-path") as string | undefined;
+  if (basePathFlag && flags.has("tmp")) throw new UsageError("--tmp and --base-path exclude each other");
+  const temporary = !basePathFlag;
+  const base = temporary ? mkdtempSync(join(tmpdir(), "phala-dev-")) : resolve(basePathFlag);
+  const rpcPort = intFlag(flags, "rpc-port", DEFAULT_RPC_PORT, 1, 65535);
+  const firstPruntimePort = intFlag(flags, "pruntime-port", 8000, 1, 65533);
+  const interval = intFlag(flags, "block-interval-ms", 2000, 10, 3_600_000);
+  const log = (flags.get("log") as string | undefined) ?? "info";
+  const logDir = join(base, "logs");
+  mkdirSync(logDir, { recursive: true });
+
+  const children: Array<{ name: string; proc: ChildProcess }> = [];
+  const exited = new Map<string, number | string>();
+  let stopping = false;
+  const launch = (name: string, args: string[]) => {
+    const logFile = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout!.pipe(logFile, { end: false });
+    proc.stderr!.pipe(logFile, { end: false });
+    proc.on("exit", (code, signal) => {
+      exited.set(name, code ?? signal ?? "?");
+      logFile.end();
+      if (!stopping) out(`!! ${name} exited (${code ?? signal}); its log is ${join(logDir, name + ".log")}`);
+    });
+    children.push({ name, proc });
+  };
+  const dead = () => {
+    const [name] = [...exited.keys()];
+    return name;
+  };
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // pHosts first, so nothing is fed to a pRuntime that is checkpointing on its way out.
+    for (const phase of ["phost", "pruntime", "node"]) {
+      const group = children.filter((c) => c.name.endsWith(phase) && !exited.has(c.name));
+      for (const c of group) c.proc.kill("SIGTERM");
+      await Promise.all(
+        group.map(
+          (c) =>
+            new Promise<void>((r) => {
+              if (exited.has(c.name)) return r();
+              const t = setTimeout(() => {
+                c.proc.kill("SIGKILL");
+                r();
+              }, 10_000);
+              c.proc.once("exit", () => {
+                clearTimeout(t);
+                r();
+              });
+            }),
+        ),
+      );
+    }
+    if (temporary) rmSync(base, { recursive: true, force: true });
+  };
+
+  try {
+    const nodeUrl = `http://127.0.0.1:${rpcPort}`;
+    launch("node", ["node", "--dev", "--base-path", join(base, "node"), "--rpc-port", String(rpcPort), "--block-interval-ms", String(interval), "--log", log]);
+    const chain = new ChainHttp(nodeUrl);
+    await waitFor("the node's RPC", () => chain.call("system_health").catch(() => undefined), 30_000, dead);
+
+    const members: Member[] = [
+      { name: "gatekeeper", operator: "//Bob", port: firstPruntimePort },
+      { name: "worker1", operator: "//Charlie", port: firstPruntimePort + 1 },
+      { name: "worker2", operator: "//Dave", port: firstPruntimePort + 2 },
+    ];
+    for (const m of members) {
+      launch(`${m.name}-pruntime`, ["pruntime", "--data-dir", join(base, m.name), "--port", String(m.port), "--log", log]);
+    }
+    for (const m of members) {
+      await waitFor(`${m.name}'s pRuntime`, () => getJson(`http://127.0.0.1:${m.port}/health`), 30_000, dead);
+      launch(`${m.name}-phost`, [
+        "phost",
+        "--node",
+        `ws://127.0.0.1:${rpcPort}`,
+        "--pruntime",
+        `http://127.0.0.1:${m.port}`,
+        "--operator",
+        m.operator,
+        "--log",
+        log,
+      ]);
+    }
+    out(`Phala dev network starting in ${base}${temporary ? " (temporary)" : ""}`);
+    out(`  node RPC: ws://127.0.0.1:${rpcPort}    logs: ${logDir}`);
+    out("  THIS CHAIN ACCEPTS DEV ATTESTATION: workers run without TEE hardware.");
+
+    // The first worker becomes gatekeeper once the chain knows it.
+    const gk = members[0];
+    const gkInfo = await waitFor(
+      "the gatekeeper to register",
+      async () => {
+        const i = await getJson<PruntimeInfo>(`http://127.0.0.1:${gk.port}/info`);
+        return i?.registered ? i : undefined;
+      },
+      60_000,
+      dead,
+    );
+    const gkKey = fromHex(gkInfo.identityKey);
+    const listed = await chain.storage(PhalaRegistryStorage.Gatekeepers.key());
+    const already = listed && PhalaRegistryStorage.Gatekeepers.type.codec.dec(listed).some((k: Uint8Array) => toHex(k) === toHex(gkKey));
+    if (!already) {
+      await chain.signAndSubmit(keyPairFromUri("//Alice", "sr25519"), {
+        tag: "Sudo",
+        value: { tag: "sudo", value: { call: { tag: "PhalaRegistry", value: { tag: "register_gatekeeper", value: { pubkey: gkKey } } } } },
+      });
+    }
+    await waitFor(
+      "the gatekeeper to publish the master key",
+      async () => {
+        const i = await getJson<PruntimeInfo>(`http://127.0.0.1:${gk.port}/info`);
+        return i?.masterPubkey ? i : undefined;
+      },
+      60_000,
+      dead,
+    );
+    return { rpcPort, members, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** One status line per member: what a person watching `npm start` wants to know. */
+export async function statusLines(net: DevNetwork): Promise<string[]> {
+  return Promise.all(
+    net.members.map(async (m) => {
+      const i = await getJson<PruntimeInfo>(`http://127.0.0.1:${m.port}/info`);
+      if (!i) return `  ${m.name.padEnd(10)} pRuntime http://127.0.0.1:${m.port}  not answering`;
+      const role = i.role === "gatekeeper" ? (i.holdsMasterKey ? "gatekeeper (holds master key)" : "gatekeeper (waiting for key)") : "worker";
+      return `  ${m.name.padEnd(10)} pRuntime http://127.0.0.1:${m.port}  synced #${i.syncedHeight}  ${i.registered ? "registered" : "not registered"}  ${role}  key ${i.identityKey.slice(0, 10)}…`;
+    }),
+  );
+}

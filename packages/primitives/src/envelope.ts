@@ -1,0 +1,120 @@
+/**
+ * The envelope for encrypted inputs, answers and key shares (ARCHITECTURE §6): the sender's
+ * x25519 key (ephemeral, or derived when every sender must emit the same bytes), a key
+ * HKDF-SHA256(shared secret, label ++ sender public ++ recipient public), and AES-256-GCM with
+ * a 96-bit nonce and caller-chosen associated data (the contract id or query id).
+ * Binding both public keys into the key stops an attacker from swapping the sender key.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { concatBytes } from "./bytes.ts";
+import { PrimitivesError } from "./errors.ts";
+import { hkdfSha256 } from "./kdf.ts";
+import { x25519KeyPair, x25519SharedSecret, X25519_KEY_LENGTH } from "./x25519.ts";
+
+export const AES_GCM_KEY_LENGTH = 32;
+export const AES_GCM_NONCE_LENGTH = 12;
+export const AES_GCM_TAG_LENGTH = 16;
+
+export type EnvelopeErrorCode = "DECRYPT_FAILED" | "INVALID_ARGUMENT";
+
+export class EnvelopeError extends PrimitivesError<EnvelopeErrorCode> {
+  constructor(code: EnvelopeErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = "EnvelopeError";
+  }
+}
+
+function check(what: string, bytes: Uint8Array, length: number): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    throw new EnvelopeError("INVALID_ARGUMENT", `${what} must be ${length} bytes, got ${bytes instanceof Uint8Array ? bytes.length : typeof bytes}`);
+  }
+}
+
+/** AES-256-GCM encryption; returns ciphertext ++ 16-byte tag. */
+export function aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  check("an AES-256-GCM key", key, AES_GCM_KEY_LENGTH);
+  check("an AES-GCM nonce", nonce, AES_GCM_NONCE_LENGTH);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: AES_GCM_TAG_LENGTH });
+  cipher.setAAD(associatedData);
+  const body = cipher.update(plaintext);
+  const tail = cipher.final();
+  return concatBytes(body, tail, cipher.getAuthTag());
+}
+
+/** AES-256-GCM decryption of ciphertext ++ tag; throws DECRYPT_FAILED when anything was altered. */
+export function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, associatedData: Uint8Array, sealed: Uint8Array): Uint8Array {
+  check("an AES-256-GCM key", key, AES_GCM_KEY_LENGTH);
+  check("an AES-GCM nonce", nonce, AES_GCM_NONCE_LENGTH);
+  if (sealed.length < AES_GCM_TAG_LENGTH) {
+    throw new EnvelopeError("DECRYPT_FAILED", "ciphertext is shorter than its authentication tag; it was truncated");
+  }
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: AES_GCM_TAG_LENGTH });
+  decipher.setAAD(associatedData);
+  decipher.setAuthTag(sealed.subarray(sealed.length - AES_GCM_TAG_LENGTH));
+  const body = decipher.update(sealed.subarray(0, sealed.length - AES_GCM_TAG_LENGTH));
+  try {
+    return concatBytes(body, decipher.final());
+  } catch (e) {
+    body.fill(0);
+    throw new EnvelopeError("DECRYPT_FAILED", "ciphertext does not authenticate: wrong key, nonce or associated data, or it was altered", { cause: e });
+  }
+}
+
+/** The AES key of an envelope between `senderPublicKey` and `recipientPublicKey`. */
+export function envelopeKey(sharedSecret: Uint8Array, label: Uint8Array, senderPublicKey: Uint8Array, recipientPublicKey: Uint8Array): Uint8Array {
+  check("a sender public key", senderPublicKey, X25519_KEY_LENGTH);
+  check("a recipient public key", recipientPublicKey, X25519_KEY_LENGTH);
+  return hkdfSha256(sharedSecret, concatBytes(label, senderPublicKey, recipientPublicKey), AES_GCM_KEY_LENGTH);
+}
+
+export interface Envelope {
+  readonly senderPublicKey: Uint8Array;
+  readonly nonce: Uint8Array;
+  /** Ciphertext ++ GCM tag. */
+  readonly ciphertext: Uint8Array;
+}
+
+export interface SealEnvelopeParams {
+  recipientPublicKey: Uint8Array;
+  /** Domain of this use, e.g. `"phala/query/v1"`; sender and recipient must agree on it. */
+  label: Uint8Array;
+  associatedData: Uint8Array;
+  plaintext: Uint8Array;
+  /** The sender's x25519 private key; a fresh ephemeral key when absent. */
+  senderPrivateKey?: Uint8Array;
+  /** 12 bytes; random when absent. Never reuse a nonce with the same key pair for different plaintexts. */
+  nonce?: Uint8Array;
+}
+
+export function sealEnvelope(params: SealEnvelopeParams): Envelope {
+  const sender = x25519KeyPair(params.senderPrivateKey ?? new Uint8Array(randomBytes(X25519_KEY_LENGTH)));
+  const nonce = params.nonce ?? new Uint8Array(randomBytes(AES_GCM_NONCE_LENGTH));
+  const shared = x25519SharedSecret(sender.privateKey, params.recipientPublicKey);
+  const key = envelopeKey(shared, params.label, sender.publicKey, params.recipientPublicKey);
+  shared.fill(0);
+  try {
+    return { senderPublicKey: sender.publicKey, nonce: nonce.slice(), ciphertext: aesGcmEncrypt(key, nonce, params.associatedData, params.plaintext) };
+  } finally {
+    key.fill(0);
+  }
+}
+
+export interface OpenEnvelopeParams {
+  recipientPrivateKey: Uint8Array;
+  label: Uint8Array;
+  associatedData: Uint8Array;
+  envelope: Envelope;
+}
+
+/** Decrypts an envelope addressed to `recipientPrivateKey`; throws EnvelopeError DECRYPT_FAILED if it is not authentic. */
+export function openEnvelope(params: OpenEnvelopeParams): Uint8Array {
+  const recipient = x25519KeyPair(params.recipientPrivateKey);
+  const shared = x25519SharedSecret(recipient.privateKey, params.envelope.senderPublicKey);
+  const key = envelopeKey(shared, params.label, params.envelope.senderPublicKey, recipient.publicKey);
+  shared.fill(0);
+  try {
+    return aesGcmDecrypt(key, params.envelope.nonce, params.associatedData, params.envelope.ciphertext);
+  } finally {
+    key.fill(0);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Checkpoints (ARCHITECTURE §5): one sealed snapshot of everything pRuntime must not lose:
+ * its keys, the light client's position, the egress queues and the gatekeeper state machine.
+ * A restart loads it and continues from its height; the chain re-feeds the blocks after it,
+ * and because processing is deterministic the same egress comes out again.
+ */
+import { T, decodeExact, type Infer } from "@phala-ts/runtime/types";
+import { ValidatorSet } from "@phala-ts/runtime/consensus";
+import { MessageOrigin, SignedMessage } from "@phala-ts/runtime/phala";
+import { PruntimeError } from "./errors.ts";
+import { GatekeeperSnapshot } from "./gatekeeper.ts";
+import type { Sealer } from "./sealer.ts";
+
+/** Bumped whenever the layout below changes; an older pRuntime refuses a newer checkpoint. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_SEALED_NAME = "checkpoint";
+
+const Key32 = T.fixedBytes(32);
+
+export const Checkpoint = T.struct(["phala_pruntime", "Checkpoint"], {
+  version: T.u32,
+  identity_seed: Key32,
+  ecdh_private_key: Key32,
+  /** Absent until /init gave the genesis header. */
+  chain: T.option(
+    T.struct(["phala_pruntime", "ChainCheckpoint"], {
+      genesis_hash: Key32,
+      height: T.u32,
+      hash: Key32,
+      validator_set: ValidatorSet,
+      egress: T.vec(
+        T.struct(["phala_pruntime", "EgressCheckpoint"], {
+          origin: MessageOrigin,
+          chain_count: T.u64,
+          next_sequence: T.u64,
+          dropped: T.u64,
+          pending: T.vec(SignedMessage),
+        }),
+      ),
+      gatekeeper: GatekeeperSnapshot,
+    }),
+  ),
+});
+export type CheckpointValue = Infer<typeof Checkpoint>;
+
+export function saveCheckpoint(sealer: Sealer, checkpoint: CheckpointValue): void {
+  const bytes = Checkpoint.codec.enc(checkpoint);
+  try {
+    sealer.seal(CHECKPOINT_SEALED_NAME, bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** The sealed checkpoint, or undefined on a fresh data directory. */
+export function loadCheckpoint(sealer: Sealer): CheckpointValue | undefined {
+  const bytes = sealer.unseal(CHECKPOINT_SEALED_NAME);
+  if (bytes === undefined) return undefined;
+  try {
+    if (bytes.length < 4) throw new RangeError("shorter than its version");
+    const version = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24);
+    if (version !== CHECKPOINT_FORMAT_VERSION) {
+      throw new PruntimeError("CHECKPOINT_INVALID", `the checkpoint has format ${version}; this pRuntime reads ${CHECKPOINT_FORMAT_VERSION}. Run the pRuntime version that wrote it`);
+    }
+    return decodeExact(Checkpoint, bytes);
+  } catch (e) {
+    if (e instanceof PruntimeError) throw e;
+    throw new PruntimeError("CHECKPOINT_INVALID", "the checkpoint authenticates but does not decode; it was written by an incompatible pRuntime", { cause: e });
+  } finally {
+    bytes.fill(0);
+  }
+}

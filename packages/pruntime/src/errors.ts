@@ -1,0 +1,51 @@
+/**
+ * Operating errors of pRuntime: a stable code, a message that says what to do, optional
+ * details and a cause. Messages and details never carry keys, sealed bytes or plaintext.
+ */
+
+/** Why a sync batch was refused; the light client's state is unchanged whenever one is thrown. */
+export type SyncErrorCode = "BAD_LINK" | "BAD_CERTIFICATE" | "BAD_PROOF" | "MESSAGES_MISMATCH" | "NOT_NEXT" | "MALFORMED" | "NOT_INITIALIZED";
+
+export type PruntimeErrorCode =
+  | SyncErrorCode
+  /** /init with a genesis other than the one this pRuntime follows. */
+  | "GENESIS_MISMATCH"
+  /** A sealed file failed authentication or is truncated. */
+  | "SEALED_CORRUPTED"
+  /** Sealed files exist but the key that sealed them does not. */
+  | "SEALING_KEY_MISSING"
+  /** Reading or writing the data directory failed. */
+  | "SEAL_IO"
+  /** The checkpoint decodes but does not fit this pRuntime (another format or identity). */
+  | "CHECKPOINT_INVALID"
+  /** A checkpoint could not be written after state changed: the process must restart. */
+  | "CHECKPOINT_FAILED"
+  /** Another pRuntime process holds the data directory. */
+  | "DATA_DIR_LOCKED"
+  | "ATTESTATION_FAILED"
+  /** The requested TEE has no provider in this pRuntime. */
+  | "UNSUPPORTED_TEE"
+  | "BAD_REQUEST"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "BODY_TOO_LARGE"
+  | "INTERNAL";
+
+export class PruntimeError<Code extends PruntimeErrorCode = PruntimeErrorCode> extends Error {
+  readonly code: Code;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: Code, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PruntimeError";
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+export class SyncError extends PruntimeError<SyncErrorCode> {
+  constructor(code: SyncErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = "SyncError";
+  }
+}

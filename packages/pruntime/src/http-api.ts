@@ -1,0 +1,258 @@
+/**
+ * pRuntime's HTTP API (contract: .tmp/contract.md, "pRuntime HTTP API"). JSON everywhere except
+ * the SCALE body of /sync. Bodies are bounded, every request gets an answer, bad input gets a
+ * 4xx `{ error: { code, message } }`, and nothing a client sends can crash the server.
+ * The handlers only translate: state lives in PruntimeCore, whose calls are synchronous, so
+ * no request observes another half-done.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { HexError, fromHex, toHex } from "@phala-ts/primitives";
+import { SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
+import { encodeEvidence, type AttestationProvider } from "@phala-ts/attestation";
+import { PruntimeError, SyncError, type PruntimeErrorCode } from "./errors.ts";
+import { decodeSyncBatch } from "./light-client.ts";
+import { ENDPOINT_URL_LENGTH_MAX, JSON_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
+import type { Logger } from "./logger.ts";
+import type { PruntimeCore } from "./pruntime.ts";
+import { PRUNTIME_VERSION } from "./version.ts";
+
+export interface HttpApiModules {
+  core: PruntimeCore;
+  attestation: AttestationProvider;
+  logger: Logger;
+}
+
+/** How long a client may take to send one request: a 64 MiB batch over a slow link fits. */
+const REQUEST_TIMEOUT_MS = 120_000;
+
+function statusOf(code: PruntimeErrorCode): number {
+  switch (code) {
+    case "BAD_LINK":
+    case "BAD_CERTIFICATE":
+    case "BAD_PROOF":
+    case "MESSAGES_MISMATCH":
+    case "NOT_NEXT":
+    case "MALFORMED":
+    case "NOT_INITIALIZED":
+    case "BAD_REQUEST":
+      return 400;
+    case "NOT_FOUND":
+      return 404;
+    case "METHOD_NOT_ALLOWED":
+      return 405;
+    case "GENESIS_MISMATCH":
+      return 409;
+    case "BODY_TOO_LARGE":
+      return 413;
+    case "CHECKPOINT_FAILED":
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? Number(v) : v));
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, e: PruntimeError): void {
+  sendJson(res, statusOf(e.code), { error: { code: e.code, message: e.message } });
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => new PruntimeError("BODY_TOO_LARGE", `request body exceeds ${max} bytes; send smaller batches`);
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > max) {
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on("data", (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > max) {
+        done = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (done) return;
+      done = true;
+      const body = Buffer.concat(chunks, size);
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    });
+    req.on("error", (e) => {
+      if (done) return;
+      done = true;
+      reject(new PruntimeError("BAD_REQUEST", "the request body could not be read", { cause: e }));
+    });
+    // A client that goes away mid-body leaves nothing waiting behind it.
+    req.on("close", () => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      reject(new PruntimeError("BAD_REQUEST", "the client closed the connection before sending the whole body"));
+    });
+  });
+}
+
+function hexParam(value: unknown, what: string, length?: number): Uint8Array {
+  if (typeof value !== "string") throw new PruntimeError("BAD_REQUEST", `${what} must be a hex string`);
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(value);
+  } catch (e) {
+    if (e instanceof HexError) throw new PruntimeError("BAD_REQUEST", `${what} is not valid hex: ${e.message}`);
+    throw e;
+  }
+  if (length !== undefined && bytes.length !== length) throw new PruntimeError("BAD_REQUEST", `${what} must be ${length} bytes, got ${bytes.length}`);
+  return bytes;
+}
+
+function parseJson(body: Uint8Array): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    throw new PruntimeError("BAD_REQUEST", "the body is not valid JSON");
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new PruntimeError("BAD_REQUEST", "the body must be a JSON object");
+  return v as Record<string, unknown>;
+}
+
+export function pruntimeInfo(core: PruntimeCore, tee: string): Record<string, unknown> {
+  const s = core.status();
+  return {
+    version: PRUNTIME_VERSION,
+    identityKey: toHex(core.keys.identityPublicKey),
+    ecdhKey: toHex(core.keys.ecdhPublicKey),
+    initialized: s.initialized,
+    genesisHash: s.genesisHash ? toHex(s.genesisHash) : null,
+    syncedHeight: s.syncedHeight,
+    syncedHash: s.syncedHash ? toHex(s.syncedHash) : null,
+    role: s.role,
+    registered: s.registered,
+    masterPubkey: s.masterPubkey ? toHex(s.masterPubkey) : null,
+    holdsMasterKey: s.holdsMasterKey,
+    rotationId: s.rotationId,
+    tee,
+    egressPending: s.egressPending,
+    beaconMismatches: s.beaconMismatches,
+    egressConflicts: s.egressConflicts,
+    gatekeeperSequence: Number(s.gatekeeperSequence),
+  };
+}
+
+type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
+
+export function createPruntimeServer(modules: HttpApiModules): Server {
+  const { core, attestation } = modules;
+  const log = modules.logger;
+
+  const routes: Record<string, { method: "GET" | "POST"; handle: Route }> = {
+    "/health": {
+      method: "GET",
+      handle: async () => {
+        // A pRuntime that must restart is not healthy: pendingEgress() throws its failure.
+        core.pendingEgress();
+        return { ok: true, syncedHeight: core.status().syncedHeight };
+      },
+    },
+    "/info": { method: "GET", handle: async () => pruntimeInfo(core, attestation.tee) },
+    "/init": {
+      method: "POST",
+      handle: async (req) => {
+        const body = parseJson(await readBody(req, JSON_BODY_BYTES_MAX));
+        core.init(hexParam(body.genesisHeader, "genesisHeader"));
+        return pruntimeInfo(core, attestation.tee);
+      },
+    },
+    "/registration": {
+      method: "GET",
+      handle: async (_req, url) => {
+        const op = url.searchParams.get("operator");
+        const operator = op === null || op === "" ? undefined : hexParam(op, "operator", 32);
+        const info = core.registrationInfo(operator);
+        let evidence;
+        try {
+          evidence = await attestation.getEvidence(registrationReportData(info));
+        } catch (e) {
+          throw new PruntimeError("ATTESTATION_FAILED", `the ${attestation.tee} attestation provider failed: ${(e as Error).message}`, { cause: e });
+        }
+        return { info: toHex(WorkerRegistrationInfo.codec.enc(info)), evidence: toHex(encodeEvidence(evidence)) };
+      },
+    },
+    "/sync": {
+      method: "POST",
+      handle: async (req) => {
+        const body = await readBody(req, SYNC_BODY_BYTES_MAX);
+        const result = core.sync(decodeSyncBatch(body));
+        return { syncedHeight: result.height, syncedHash: toHex(result.hash) };
+      },
+    },
+    "/egress": {
+      method: "GET",
+      handle: async () => ({ messages: core.pendingEgress().map((m) => toHex(SignedMessage.codec.enc(m))) }),
+    },
+    "/endpoint": {
+      method: "GET",
+      handle: async (_req, url) => {
+        const endpoint = url.searchParams.get("url");
+        if (endpoint === null || endpoint.length === 0 || endpoint.length > ENDPOINT_URL_LENGTH_MAX) {
+          throw new PruntimeError("BAD_REQUEST", `url must be given, 1..${ENDPOINT_URL_LENGTH_MAX} characters`);
+        }
+        const signed = core.signEndpoint(endpoint);
+        return { payload: toHex(signed.encoded), signature: toHex(signed.signature) };
+      },
+    },
+  };
+
+  const server = createServer((req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://pruntime");
+    } catch {
+      sendError(res, new PruntimeError("BAD_REQUEST", "the request URL does not parse"));
+      return;
+    }
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    const run = async (): Promise<unknown> => {
+      if (route === undefined) throw new PruntimeError("NOT_FOUND", `no such endpoint ${url.pathname}`);
+      if (req.method !== route.method) throw new PruntimeError("METHOD_NOT_ALLOWED", `${url.pathname} takes ${route.method}`);
+      return route.handle(req, url);
+    };
+    run().then(
+      (body) => sendJson(res, 200, body),
+      (e: unknown) => {
+        if (e instanceof PruntimeError) {
+          if (e instanceof SyncError) log.warn("sync batch refused", { code: e.code, reason: e.message });
+          else if (statusOf(e.code) >= 500) log.error("request failed", { path: url.pathname, code: e.code, reason: e.message });
+          if (e.code === "BODY_TOO_LARGE") res.setHeader("connection", "close");
+          sendError(res, e);
+          return;
+        }
+        // A bug, not bad input: say so without details (they could carry state).
+        log.error("unexpected error handling a request", { path: url.pathname, error: (e as Error)?.stack ?? String(e) });
+        sendError(res, new PruntimeError("INTERNAL", "internal error; see the pRuntime log"));
+      },
+    );
+  });
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+  return server;
+}

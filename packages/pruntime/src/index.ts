@@ -1,0 +1,35 @@
+/** @phala-ts/pruntime: the worker's trusted runtime (ARCHITECTURE §5). */
+export { startPruntime, DEFAULT_CHECKPOINT_INTERVAL_BLOCKS, DEFAULT_BEACON_INTERVAL_BLOCKS, type PruntimeOptions, type RunningPruntime } from "./service.ts";
+export { PruntimeCore, type PruntimeCoreOptions, type PruntimeCoreModules, type CoreStatus, type SyncResult } from "./pruntime.ts";
+export { PruntimeError, SyncError, type PruntimeErrorCode, type SyncErrorCode } from "./errors.ts";
+export { DevSealer, writeFileAtomic, SEALED_FORMAT_VERSION, type Sealer } from "./sealer.ts";
+export { WorkerKeys } from "./keys.ts";
+export { LightClient, genesisState, verifyBatch, decodeSyncBatch, type LightClientState, type VerifiedBatch, type VerifiedBlock } from "./light-client.ts";
+export { Dispatcher, type MessageHandler } from "./dispatcher.ts";
+export { EgressQueue, type EgressOriginSnapshot } from "./egress.ts";
+export { GatekeeperMachine, GatekeeperSnapshot, type GatekeeperStatus, type GatekeeperSnapshotValue } from "./gatekeeper.ts";
+export {
+  rotateMasterSecret,
+  rotationSigningPayload,
+  verifyRotationSignature,
+  beaconRandom,
+  encryptMasterKeyHistory,
+  decryptMasterKeyHistory,
+  KEY_DISTRIBUTION_ENVELOPE_LABEL,
+  MASTER_ROTATION_DOMAIN,
+} from "./master-key.ts";
+export { Checkpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue } from "./checkpoint.ts";
+export { createPruntimeServer, pruntimeInfo } from "./http-api.ts";
+export { createAttestationProvider, assertSupportedTee, measureThisPruntime, PRUNTIME_TEES, type PruntimeTee } from "./attestation.ts";
+export { PRUNTIME_VERSION, PRUNTIME_RUNTIME_VERSION } from "./version.ts";
+export { silentLogger, type Logger, type LogFields } from "./logger.ts";
+export {
+  SYNC_BODY_BYTES_MAX,
+  JSON_BODY_BYTES_MAX,
+  ENDPOINT_URL_LENGTH_MAX,
+  EGRESS_PENDING_PER_ORIGIN_MAX,
+  BEACON_RECORDS_MAX,
+  WORKERS_MAX,
+  GATEKEEPERS_MAX,
+  MASTER_HISTORY_MAX,
+} from "./limits.ts";

@@ -1,0 +1,195 @@
+/**
+ * The light client (ARCHITECTURE §5): accepts chain data only when it is proven. A batch is
+ * a run of headers linked by hash from the last synced block, a commit certificate of the
+ * last header by the tracked validator set, and for every block a read proof of
+ * `PhalaMq.OutboundMessages` against its state root. `verifyBatch` checks everything and
+ * returns the next state without touching the current one; `commit` then swaps it in, so a
+ * refused batch changes nothing.
+ */
+import assert from "node:assert/strict";
+import { bytesEqual, toHex } from "@phala-ts/primitives";
+import { decodeExact } from "@phala-ts/runtime/types";
+import {
+  CertificateError,
+  HeaderError,
+  VALIDATOR_SET_SIZE_MAX,
+  announcedValidatorSet,
+  decodeCertificate,
+  decodeHeader,
+  headerHash,
+  verifyCertificate,
+  type HeaderValue,
+  type ValidatorSetValue,
+} from "@phala-ts/runtime/consensus";
+import { MessageList, PhalaMqStorage, SYNC_BATCH_BLOCKS_MAX, SyncBatch, type MessageValue, type SyncBatchValue } from "@phala-ts/runtime/phala";
+import { TrieError, verifyProof } from "@phala-ts/trie";
+import { SyncError } from "./errors.ts";
+
+export interface LightClientState {
+  readonly genesisHash: Uint8Array;
+  readonly height: number;
+  readonly hash: Uint8Array;
+  /** The set that certifies block height+1 onwards. */
+  readonly validatorSet: ValidatorSetValue;
+}
+
+export interface VerifiedBlock {
+  readonly number: number;
+  readonly hash: Uint8Array;
+  /** The block's ingress messages, proven against its state root. */
+  readonly messages: readonly MessageValue[];
+}
+
+export interface VerifiedBatch {
+  readonly from: LightClientState;
+  readonly to: LightClientState;
+  readonly blocks: readonly VerifiedBlock[];
+}
+
+const OUTBOUND_MESSAGES_KEY = PhalaMqStorage.OutboundMessages.key();
+/** SCALE of an empty Vec: what a block without messages must carry. */
+const EMPTY_MESSAGE_LIST = Uint8Array.of(0);
+const NO_MESSAGES: readonly MessageValue[] = Object.freeze([]);
+
+function headerOf(bytes: Uint8Array, what: string): HeaderValue {
+  try {
+    return decodeHeader(bytes);
+  } catch (e) {
+    throw new SyncError("MALFORMED", `${what} does not decode as a header`, { cause: e });
+  }
+}
+
+function announcement(header: HeaderValue, what: string): ValidatorSetValue | undefined {
+  try {
+    return announcedValidatorSet(header);
+  } catch (e) {
+    if (e instanceof HeaderError) throw new SyncError("MALFORMED", `${what} has a malformed validator-set digest: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+function checkValidatorSet(set: ValidatorSetValue, what: string): void {
+  if (set.validators.length === 0 || set.validators.length > VALIDATOR_SET_SIZE_MAX) {
+    throw new SyncError("MALFORMED", `${what} announces a validator set of ${set.validators.length} validators; 1..${VALIDATOR_SET_SIZE_MAX} are allowed`);
+  }
+  let total = 0n;
+  for (const v of set.validators) total += v.power;
+  if (total === 0n) throw new SyncError("MALFORMED", `${what} announces a validator set without voting power`);
+}
+
+/** The state right after genesis: the genesis hash and the validator set its digest announces. */
+export function genesisState(genesisHeader: Uint8Array): LightClientState {
+  const header = headerOf(genesisHeader, "the genesis header");
+  if (header.number !== 0) throw new SyncError("MALFORMED", `the genesis header has number ${header.number}, not 0; pass the chain's block 0`);
+  const set = announcement(header, "the genesis header");
+  if (set === undefined) throw new SyncError("MALFORMED", "the genesis header announces no validator set; is this a Phala chain?");
+  checkValidatorSet(set, "the genesis header");
+  const hash = headerHash(genesisHeader);
+  return Object.freeze({ genesisHash: hash, height: 0, hash, validatorSet: set });
+}
+
+export function decodeSyncBatch(bytes: Uint8Array): SyncBatchValue {
+  try {
+    return decodeExact(SyncBatch, bytes);
+  } catch (e) {
+    throw new SyncError("MALFORMED", "the body does not decode as a SCALE SyncBatch", { cause: e });
+  }
+}
+
+function provenMessages(stateRoot: Uint8Array, proof: readonly Uint8Array[], claimed: Uint8Array, number: number): readonly MessageValue[] {
+  let proven: Uint8Array | null;
+  try {
+    proven = verifyProof(stateRoot, proof, OUTBOUND_MESSAGES_KEY);
+  } catch (e) {
+    if (e instanceof TrieError) throw new SyncError("BAD_PROOF", `the OutboundMessages proof of block ${number} does not verify against its state root: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (proven === null) {
+    if (!bytesEqual(claimed, EMPTY_MESSAGE_LIST)) {
+      throw new SyncError("MESSAGES_MISMATCH", `block ${number} has no OutboundMessages, but the batch claims some`);
+    }
+    return NO_MESSAGES;
+  }
+  if (!bytesEqual(proven, claimed)) throw new SyncError("MESSAGES_MISMATCH", `block ${number}: the messages differ from the proven OutboundMessages`);
+  try {
+    // The same bytes; `claimed` is a buffer of its own, so the decoder needs no defensive copy.
+    return decodeExact(MessageList, claimed);
+  } catch (e) {
+    throw new SyncError("MALFORMED", `block ${number}: the proven OutboundMessages does not decode as Vec<Message>`, { cause: e });
+  }
+}
+
+/** Checks a batch against `state`; returns the state after it. Throws SyncError and changes nothing otherwise. */
+export function verifyBatch(state: LightClientState, batch: SyncBatchValue): VerifiedBatch {
+  const n = batch.blocks.length;
+  if (n === 0 || n > SYNC_BATCH_BLOCKS_MAX) throw new SyncError("MALFORMED", `a batch holds 1..${SYNC_BATCH_BLOCKS_MAX} blocks, this one ${n}`);
+  const blocks = new Array<VerifiedBlock>(n);
+  let parentHash = state.hash;
+  let expected = state.height + 1;
+  let lastHeader: HeaderValue | undefined;
+  for (let i = 0; i < n; i++) {
+    const b = batch.blocks[i];
+    const header = headerOf(b.header, `header ${i} of the batch`);
+    if (header.number !== expected) {
+      if (i === 0) throw new SyncError("NOT_NEXT", `the batch starts at block ${header.number}; the next block to sync is ${expected}`, { details: { expected, got: header.number } });
+      throw new SyncError("BAD_LINK", `header ${i} of the batch is block ${header.number}, expected ${expected}`);
+    }
+    if (!bytesEqual(header.parent_hash, parentHash)) {
+      throw new SyncError("BAD_LINK", `block ${expected} does not link to ${i === 0 ? "the last synced block" : "the previous header"} by parent hash`, {
+        details: { number: expected, parentHash: toHex(header.parent_hash), expected: toHex(parentHash) },
+      });
+    }
+    // Only the last header may announce a set: the set that certifies it must be the one we track.
+    if (i < n - 1 && announcement(header, `block ${expected}`) !== undefined) {
+      throw new SyncError("MALFORMED", `block ${expected} announces a validator set but is not the last of the batch; cut the batch after it`);
+    }
+    const hash = headerHash(b.header);
+    blocks[i] = { number: expected, hash, messages: provenMessages(header.state_root, b.proof, b.messages, expected) };
+    parentHash = hash;
+    expected++;
+    lastHeader = header;
+  }
+  assert.ok(lastHeader !== undefined);
+  const last = blocks[n - 1];
+  try {
+    verifyCertificate(decodeCertificate(batch.certificate), state.validatorSet, state.genesisHash, { height: last.number, blockHash: last.hash });
+  } catch (e) {
+    if (e instanceof CertificateError) {
+      throw new SyncError("BAD_CERTIFICATE", `the certificate of block ${last.number} does not finalize it: ${e.message}`, { cause: e, details: { reason: e.code } });
+    }
+    throw e;
+  }
+  const announced = announcement(lastHeader, `block ${last.number}`);
+  let validatorSet = state.validatorSet;
+  if (announced !== undefined) {
+    checkValidatorSet(announced, `block ${last.number}`);
+    if (announced.set_id <= state.validatorSet.set_id) {
+      throw new SyncError("MALFORMED", `block ${last.number} announces validator set ${announced.set_id}, not newer than the current set ${state.validatorSet.set_id}`);
+    }
+    validatorSet = announced;
+  }
+  const to: LightClientState = Object.freeze({ genesisHash: state.genesisHash, height: last.number, hash: last.hash, validatorSet });
+  return { from: state, to, blocks };
+}
+
+/** Holds the verified chain position; the only way forward is a verified batch built on it. */
+export class LightClient {
+  #state: LightClientState;
+
+  constructor(state: LightClientState) {
+    this.#state = state;
+  }
+
+  get state(): LightClientState {
+    return this.#state;
+  }
+
+  verify(batch: SyncBatchValue): VerifiedBatch {
+    return verifyBatch(this.#state, batch);
+  }
+
+  commit(verified: VerifiedBatch): void {
+    assert.ok(verified.from === this.#state, "a verified batch commits only on the state it was verified against");
+    this.#state = verified.to;
+  }
+}

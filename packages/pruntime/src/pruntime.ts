@@ -1,0 +1,282 @@
+/**
+ * pRuntime's core: one owner of all state, driven by three inputs (init, sync batches and
+ * reads), with no I/O but the sealer. Sync is all-or-nothing for the light client; after a
+ * verified batch is committed, its messages go through the egress counters and the topic
+ * dispatcher block by block, then the gatekeeper machine closes each block. Whenever secrets
+ * or egress changed, a checkpoint is sealed before `sync` returns, so nothing leaves
+ * pRuntime that a crash could make it forget.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { bytesEqual, concatBytes } from "@phala-ts/primitives";
+import {
+  ENDPOINT_DOMAIN,
+  REGISTRATION_INFO_VERSION,
+  WorkerEndpointPayload,
+  type MessageOriginValue,
+  type SignedMessageValue,
+  type SyncBatchValue,
+  type WorkerEndpointPayloadValue,
+  type WorkerRegistrationInfoValue,
+} from "@phala-ts/runtime/phala";
+import { loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue } from "./checkpoint.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { EgressQueue } from "./egress.ts";
+import { PruntimeError, SyncError } from "./errors.ts";
+import { GatekeeperMachine, type GatekeeperStatus } from "./gatekeeper.ts";
+import { WorkerKeys } from "./keys.ts";
+import { LightClient, genesisState, type LightClientState } from "./light-client.ts";
+import type { Logger } from "./logger.ts";
+import type { Sealer } from "./sealer.ts";
+import { PRUNTIME_RUNTIME_VERSION } from "./version.ts";
+
+export interface PruntimeCoreOptions {
+  /** Seal a checkpoint at least every this many blocks. */
+  checkpointIntervalBlocks: number;
+  /** Blocks between random beacons; the same on every pRuntime of a network. */
+  beaconIntervalBlocks: number;
+  logger: Logger;
+}
+
+export interface PruntimeCoreModules {
+  sealer: Sealer;
+  /** Randomness for keys; injected so simulations replay. */
+  random?: (n: number) => Uint8Array;
+}
+
+export interface SyncResult {
+  height: number;
+  hash: Uint8Array;
+}
+
+export interface CoreStatus extends GatekeeperStatus {
+  initialized: boolean;
+  genesisHash: Uint8Array | undefined;
+  syncedHeight: number;
+  syncedHash: Uint8Array | undefined;
+  egressPending: number;
+  egressConflicts: number;
+}
+
+interface Chain {
+  lightClient: LightClient;
+  egress: EgressQueue;
+  dispatcher: Dispatcher;
+  gatekeeper: GatekeeperMachine;
+}
+
+const GATEKEEPER_ORIGIN: MessageOriginValue = { tag: "Gatekeeper" };
+
+function defaultRandom(n: number): Uint8Array {
+  return new Uint8Array(randomBytes(n));
+}
+
+export class PruntimeCore {
+  readonly keys: WorkerKeys;
+  readonly #options: PruntimeCoreOptions;
+  readonly #sealer: Sealer;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #log: Logger;
+  #chain: Chain | undefined;
+  #lastCheckpointHeight = 0;
+  /** Set when state ran ahead of the sealed checkpoint and cannot be trusted to continue. */
+  #failure: PruntimeError | undefined;
+
+  private constructor(options: PruntimeCoreOptions, modules: PruntimeCoreModules, keys: WorkerKeys) {
+    assert.ok(Number.isSafeInteger(options.checkpointIntervalBlocks) && options.checkpointIntervalBlocks > 0, "checkpointIntervalBlocks is a positive integer");
+    this.#options = options;
+    this.#sealer = modules.sealer;
+    this.#random = modules.random ?? defaultRandom;
+    this.#log = options.logger;
+    this.keys = keys;
+  }
+
+  /** Loads the sealed checkpoint, or makes new keys and seals them at once on a fresh data directory. */
+  static open(options: PruntimeCoreOptions, modules: PruntimeCoreModules): PruntimeCore {
+    const saved = loadCheckpoint(modules.sealer);
+    if (saved === undefined) {
+      const core = new PruntimeCore(options, modules, WorkerKeys.generate(modules.random ?? defaultRandom));
+      core.checkpoint();
+      options.logger.info("generated new worker keys", { identityKey: core.keys.identityPublicKey, ecdhKey: core.keys.ecdhPublicKey });
+      return core;
+    }
+    const core = new PruntimeCore(options, modules, new WorkerKeys(saved.identity_seed, saved.ecdh_private_key));
+    saved.identity_seed.fill(0);
+    saved.ecdh_private_key.fill(0);
+    if (saved.chain !== undefined) {
+      const c = saved.chain;
+      core.#chain = core.buildChain(
+        { genesisHash: c.genesis_hash, height: c.height, hash: c.hash, validatorSet: c.validator_set },
+        c,
+      );
+      core.#lastCheckpointHeight = c.height;
+    }
+    options.logger.info("resumed from checkpoint", { identityKey: core.keys.identityPublicKey, syncedHeight: core.#lastCheckpointHeight });
+    return core;
+  }
+
+  private buildChain(state: LightClientState, saved?: NonNullable<CheckpointValue["chain"]>): Chain {
+    const me: MessageOriginValue = { tag: "Worker", value: this.keys.identityPublicKey };
+    const egress = new EgressQueue(
+      state.genesisHash,
+      [me, GATEKEEPER_ORIGIN],
+      this.#log.child("egress"),
+      (saved?.egress ?? []).map((e) => ({ origin: e.origin, chainCount: e.chain_count, nextSequence: e.next_sequence, dropped: e.dropped, pending: e.pending })),
+    );
+    const dispatcher = new Dispatcher();
+    const gatekeeper = new GatekeeperMachine(
+      { keys: this.keys, beaconIntervalBlocks: this.#options.beaconIntervalBlocks, logger: this.#log.child("gatekeeper") },
+      { egress, random: this.#random },
+      saved?.gatekeeper,
+    );
+    gatekeeper.register(dispatcher);
+    return { lightClient: new LightClient(state), egress, dispatcher, gatekeeper };
+  }
+
+  private usable(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  get initialized(): boolean {
+    return this.#chain !== undefined;
+  }
+
+  get genesisHash(): Uint8Array | undefined {
+    return this.#chain?.lightClient.state.genesisHash;
+  }
+
+  /** Starts following the chain whose block 0 is `genesisHeader`; idempotent for the same chain. */
+  init(genesisHeader: Uint8Array): void {
+    this.usable();
+    const state = genesisState(genesisHeader);
+    if (this.#chain !== undefined) {
+      if (bytesEqual(this.#chain.lightClient.state.genesisHash, state.genesisHash)) return;
+      throw new PruntimeError("GENESIS_MISMATCH", "this pRuntime already follows another chain; start it with a fresh data directory to follow this one", {
+        details: { genesisHash: this.#chain.lightClient.state.genesisHash, offered: state.genesisHash },
+      });
+    }
+    this.#chain = this.buildChain(state);
+    this.#lastCheckpointHeight = 0;
+    this.checkpoint();
+    this.#log.info("initialized", { genesisHash: state.genesisHash, validators: state.validatorSet.validators.length });
+  }
+
+  private chain(): Chain {
+    if (this.#chain === undefined) throw new SyncError("NOT_INITIALIZED", "pRuntime is not initialized; POST /init with the chain's genesis header first");
+    return this.#chain;
+  }
+
+  sync(batch: SyncBatchValue): SyncResult {
+    this.usable();
+    const chain = this.chain();
+    const verified = chain.lightClient.verify(batch);
+    try {
+      chain.lightClient.commit(verified);
+      for (const block of verified.blocks) {
+        for (const message of block.messages) {
+          chain.egress.observe(message);
+          chain.dispatcher.dispatch(message, block.number);
+        }
+        chain.gatekeeper.endBlock(block.number);
+      }
+      const height = verified.to.height;
+      if (chain.gatekeeper.takeCheckpointRequest() || height - this.#lastCheckpointHeight >= this.#options.checkpointIntervalBlocks) {
+        this.checkpoint();
+      }
+    } catch (e) {
+      // Part of the batch is applied and not sealed: only a restart from the checkpoint is safe.
+      this.#failure ??= new PruntimeError("CHECKPOINT_FAILED", "pRuntime stopped after an internal failure while applying a batch; restart it to resume from its last checkpoint", { cause: e });
+      this.#log.error("applying a verified batch failed; refusing further work until restart", { reason: (e as Error).message });
+      throw this.#failure;
+    }
+    return { height: verified.to.height, hash: verified.to.hash };
+  }
+
+  /** Seals everything now. A failure leaves pRuntime refusing work: memory is ahead of disk. */
+  checkpoint(): void {
+    this.usable();
+    const chain = this.#chain;
+    const secrets = this.keys.exportSecrets();
+    const value: CheckpointValue = {
+      version: CHECKPOINT_FORMAT_VERSION,
+      identity_seed: secrets.identitySeed,
+      ecdh_private_key: secrets.ecdhPrivateKey,
+      chain:
+        chain === undefined
+          ? undefined
+          : {
+              genesis_hash: chain.lightClient.state.genesisHash,
+              height: chain.lightClient.state.height,
+              hash: chain.lightClient.state.hash,
+              validator_set: chain.lightClient.state.validatorSet,
+              egress: chain.egress.snapshot().map((e) => ({ origin: e.origin, chain_count: e.chainCount, next_sequence: e.nextSequence, dropped: e.dropped, pending: e.pending })),
+              gatekeeper: chain.gatekeeper.snapshot(),
+            },
+    };
+    try {
+      saveCheckpoint(this.#sealer, value);
+    } catch (e) {
+      this.#failure = new PruntimeError("CHECKPOINT_FAILED", "sealing a checkpoint failed; fix the data directory and restart pRuntime", { cause: e });
+      this.#log.error("checkpoint failed", { reason: (e as Error).message });
+      throw this.#failure;
+    } finally {
+      secrets.identitySeed.fill(0);
+      secrets.ecdhPrivateKey.fill(0);
+      for (const r of value.chain?.gatekeeper.held ?? []) r.secret.fill(0);
+      value.chain?.gatekeeper.candidate?.fill(0);
+    }
+    this.#lastCheckpointHeight = chain?.lightClient.state.height ?? 0;
+    this.#log.debug("checkpoint sealed", { height: this.#lastCheckpointHeight });
+  }
+
+  /** Signed messages the chain has not accepted yet, in sequence order per origin. */
+  pendingEgress(): SignedMessageValue[] {
+    this.usable();
+    return this.#chain?.egress.pending() ?? [];
+  }
+
+  status(): CoreStatus {
+    const chain = this.#chain;
+    const gk: GatekeeperStatus = chain?.gatekeeper.status() ?? {
+      role: "worker",
+      registered: false,
+      masterPubkey: undefined,
+      holdsMasterKey: false,
+      rotationId: 0,
+      beaconMismatches: 0,
+      gatekeeperSequence: 0n,
+    };
+    return {
+      ...gk,
+      initialized: chain !== undefined,
+      genesisHash: chain?.lightClient.state.genesisHash,
+      syncedHeight: chain?.lightClient.state.height ?? 0,
+      syncedHash: chain?.lightClient.state.hash,
+      egressPending: chain?.egress.pendingCount() ?? 0,
+      egressConflicts: chain?.egress.conflicts ?? 0,
+    };
+  }
+
+  /** What this worker registers with; its hash goes into the attestation's report data. */
+  registrationInfo(operator: Uint8Array | undefined): WorkerRegistrationInfoValue {
+    this.usable();
+    const chain = this.chain();
+    return {
+      version: REGISTRATION_INFO_VERSION,
+      genesis_hash: chain.lightClient.state.genesisHash,
+      pubkey: this.keys.identityPublicKey,
+      ecdh_pubkey: this.keys.ecdhPublicKey,
+      runtime_version: PRUNTIME_RUNTIME_VERSION,
+      operator,
+    };
+  }
+
+  /** The worker's endpoint, signed by its identity key at the synced height (the chain checks freshness). */
+  signEndpoint(endpoint: string): { payload: WorkerEndpointPayloadValue; encoded: Uint8Array; signature: Uint8Array } {
+    this.usable();
+    const chain = this.chain();
+    const payload: WorkerEndpointPayloadValue = { pubkey: this.keys.identityPublicKey, endpoint, signed_at: chain.lightClient.state.height };
+    const encoded = WorkerEndpointPayload.codec.enc(payload);
+    return { payload, encoded, signature: this.keys.sign(concatBytes(ENDPOINT_DOMAIN, encoded)) };
+  }
+}

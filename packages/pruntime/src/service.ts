@@ -1,0 +1,135 @@
+/**
+ * Wires pRuntime together (the one place that does): data-directory lock, dev sealer, core
+ * (loaded from its checkpoint), attestation provider and HTTP server. `close()` seals a
+ * last checkpoint, so a clean stop loses nothing and a restart continues from there.
+ */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { assertSupportedTee, createAttestationProvider } from "./attestation.ts";
+import { PruntimeError } from "./errors.ts";
+import { createPruntimeServer } from "./http-api.ts";
+import { silentLogger, type Logger } from "./logger.ts";
+import { PruntimeCore } from "./pruntime.ts";
+import { DevSealer } from "./sealer.ts";
+
+export interface PruntimeOptions {
+  /** Where sealed state lives; created (mode 0700) if missing. */
+  dataDir: string;
+  /** HTTP port; 0 picks a free one (see the returned `port`). */
+  port: number;
+  /** Interface to listen on; pHost runs next to pRuntime, so loopback by default. */
+  host?: string;
+  /** Attestation provider: only "dev" so far. */
+  tee?: string;
+  /** Seal a checkpoint at least every this many blocks (default 1000). */
+  checkpointInterval?: number;
+  /** Blocks between random beacons (default 10); must be the same on every pRuntime of a network. */
+  beaconInterval?: number;
+  logger?: Logger;
+  /** The dev measurement to claim; default: the hash of this package's sources. */
+  measurement?: Uint8Array;
+  /** Checkpoint and exit on SIGTERM/SIGINT (the CLI sets this; tests do not). */
+  installSignalHandlers?: boolean;
+}
+
+export interface RunningPruntime {
+  readonly port: number;
+  readonly core: PruntimeCore;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CHECKPOINT_INTERVAL_BLOCKS = 1000;
+export const DEFAULT_BEACON_INTERVAL_BLOCKS = 10;
+const LOCK_FILE = "pruntime.lock";
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Two pRuntimes on one data directory would sign conflicting egress with one key: refuse. */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, LOCK_FILE);
+  try {
+    writeFileSync(path, String(process.pid), { flag: "wx", mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw new PruntimeError("SEAL_IO", `cannot create ${path} (${(e as NodeJS.ErrnoException).code}); check the data directory's permissions`, { cause: e });
+    }
+    const pid = Number(readFileSync(path, "utf8").trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
+      throw new PruntimeError("DATA_DIR_LOCKED", `another pRuntime (pid ${pid}) uses ${dataDir}; stop it first, or delete ${path} if no pRuntime runs`, { details: { pid } });
+    }
+    writeFileSync(path, String(process.pid), { mode: 0o600 });
+  }
+  return () => rmSync(path, { force: true });
+}
+
+export async function startPruntime(options: PruntimeOptions): Promise<RunningPruntime> {
+  const log = options.logger ?? silentLogger;
+  const tee = options.tee ?? "dev";
+  assertSupportedTee(tee);
+  const sealer = new DevSealer(options.dataDir);
+  const unlock = lockDataDir(options.dataDir);
+  try {
+    const core = PruntimeCore.open(
+      {
+        checkpointIntervalBlocks: options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL_BLOCKS,
+        beaconIntervalBlocks: options.beaconInterval ?? DEFAULT_BEACON_INTERVAL_BLOCKS,
+        logger: log,
+      },
+      { sealer },
+    );
+    const attestation = await createAttestationProvider(tee, core.keys, options.measurement);
+    const server = createPruntimeServer({ core, attestation, logger: log.child("http") });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    log.info("pRuntime listening", { host: options.host ?? "127.0.0.1", port, tee, identityKey: core.keys.identityPublicKey });
+
+    let closing: Promise<void> | undefined;
+    const onSignal = () => {
+      void close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        if (options.installSignalHandlers) {
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+        }
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        try {
+          core.checkpoint();
+          log.info("pRuntime stopped; checkpoint sealed", { syncedHeight: core.status().syncedHeight });
+        } catch (e) {
+          log.error("pRuntime stopped without a final checkpoint; it resumes from the previous one", { reason: (e as Error).message });
+        } finally {
+          unlock();
+        }
+      })());
+    if (options.installSignalHandlers) {
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+    }
+    return { port, core, close };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}

@@ -1,0 +1,143 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { concatBytes, fromHex, toHex, verifyEd25519 } from "@phala-ts/primitives";
+import { ENDPOINT_DOMAIN } from "@phala-ts/runtime/phala";
+import { decodeExact } from "@phala-ts/runtime/types";
+import { SyncBatch, WorkerEndpointPayload, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
+import { decodeEvidence, devPolicy, verifyEvidence } from "@phala-ts/attestation";
+import { startPruntime, type RunningPruntime } from "../src/service.ts";
+import { ChainFixture } from "./chain-fixture.ts";
+
+interface Reply {
+  status: number;
+  body: any;
+}
+
+async function call(p: RunningPruntime, path: string, init: RequestInit = {}): Promise<Reply> {
+  const res = await fetch(`http://127.0.0.1:${p.port}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, body: text.length ? JSON.parse(text) : undefined };
+}
+
+const postJson = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const postBytes = (body: Uint8Array): RequestInit => ({ method: "POST", headers: { "content-type": "application/octet-stream" }, body });
+
+function raw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, "127.0.0.1", () => s.write(request));
+    let out = "";
+    s.on("data", (d) => (out += d.toString("latin1")));
+    s.on("end", () => resolve(out));
+    s.on("close", () => resolve(out));
+    s.on("error", reject);
+  });
+}
+
+test("the HTTP API follows the contract and keeps serving after bad input", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pruntime-http-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const chain = new ChainFixture({ fillerKeys: 16 });
+  for (let i = 0; i < 5; i++) chain.addBlock();
+  const p = await startPruntime({ dataDir: dir, port: 0 });
+  t.after(() => p.close());
+
+  const health = await call(p, "/health");
+  assert.deepEqual(health, { status: 200, body: { ok: true, syncedHeight: 0 } });
+  let info = (await call(p, "/info")).body;
+  assert.equal(info.initialized, false);
+  assert.equal(info.genesisHash, null);
+  assert.equal(info.role, "worker");
+  assert.equal(info.tee, "dev");
+
+  // Before /init.
+  const early = await call(p, "/sync", postBytes(SyncBatch.codec.enc(chain.batch(1, 2))));
+  assert.equal(early.status, 400);
+  assert.equal(early.body.error.code, "NOT_INITIALIZED");
+  assert.equal((await call(p, "/registration")).body.error.code, "NOT_INITIALIZED");
+
+  // Bad /init bodies.
+  for (const body of ["not json", JSON.stringify([1]), JSON.stringify({ genesisHeader: 5 }), JSON.stringify({ genesisHeader: "0xzz" }), JSON.stringify({ genesisHeader: "0x0102" })]) {
+    const r = await call(p, "/init", { method: "POST", body });
+    assert.equal(r.status, 400, body);
+    assert.ok(["BAD_REQUEST", "MALFORMED"].includes(r.body.error.code), body);
+  }
+  const init = await call(p, "/init", postJson({ genesisHeader: toHex(chain.genesisHeader) }));
+  assert.equal(init.status, 200);
+  assert.equal(init.body.genesisHash, toHex(chain.genesisHash));
+  assert.equal((await call(p, "/init", postJson({ genesisHeader: toHex(chain.genesisHeader) }))).status, 200, "idempotent");
+  const other = new ChainFixture({ fillerKeys: 3 });
+  const conflict = await call(p, "/init", postJson({ genesisHeader: toHex(other.genesisHeader) }));
+  assert.equal(conflict.status, 409);
+  assert.equal(conflict.body.error.code, "GENESIS_MISMATCH");
+
+  // Bad /sync bodies: state unchanged each time.
+  assert.equal((await call(p, "/sync", postBytes(new Uint8Array([1, 2, 3])))).body.error.code, "MALFORMED");
+  assert.equal((await call(p, "/sync", postBytes(new Uint8Array()))).body.error.code, "MALFORMED");
+  assert.equal((await call(p, "/sync", postBytes(SyncBatch.codec.enc(chain.batch(2, 3))))).body.error.code, "NOT_NEXT");
+  const badCert = await call(p, "/sync", postBytes(SyncBatch.codec.enc(chain.batch(1, 3, chain.certificate(2)))));
+  assert.equal(badCert.status, 400);
+  assert.equal(badCert.body.error.code, "BAD_CERTIFICATE");
+  assert.equal((await call(p, "/health")).body.syncedHeight, 0);
+
+  // Oversized bodies are refused from the declared length, without reading them.
+  const big = await raw(p.port, "POST /sync HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: 100000000\r\n\r\nabc");
+  assert.match(big, /^HTTP\/1.1 413/);
+  assert.match(big, /BODY_TOO_LARGE/);
+  // Malformed HTTP gets a 400, unknown paths a 404, wrong methods a 405.
+  assert.match(await raw(p.port, "GARBAGE\r\n\r\n"), /^HTTP\/1.1 400/);
+  assert.equal((await call(p, "/nope")).status, 404);
+  assert.equal((await call(p, "/sync")).status, 405);
+  assert.equal((await call(p, "/info", { method: "POST", body: "{}" })).status, 405);
+
+  // A good batch.
+  const ok = await call(p, "/sync", postBytes(SyncBatch.codec.enc(chain.batch(1, 5))));
+  assert.deepEqual(ok, { status: 200, body: { syncedHeight: 5, syncedHash: toHex(chain.hashAt(5)) } });
+  assert.deepEqual((await call(p, "/egress")).body, { messages: [] });
+
+  // Registration: the info binds both keys and the genesis; the dev evidence binds the info.
+  const operator = "0x" + "11".repeat(32);
+  assert.equal((await call(p, "/registration?operator=0x1234")).status, 400);
+  const reg = (await call(p, `/registration?operator=${operator}`)).body;
+  const regInfo = decodeExact(WorkerRegistrationInfo, fromHex(reg.info));
+  info = (await call(p, "/info")).body;
+  assert.equal(toHex(regInfo.pubkey), info.identityKey);
+  assert.equal(toHex(regInfo.ecdh_pubkey), info.ecdhKey);
+  assert.equal(toHex(regInfo.genesis_hash), toHex(chain.genesisHash));
+  assert.equal(toHex(regInfo.operator!), operator);
+  const evidence = decodeEvidence(fromHex(reg.evidence));
+  assert.equal(evidence.tee, "dev");
+  const verdict = verifyEvidence(evidence, { policy: devPolicy(), now: 1_700_000_000, expectedReportData: registrationReportData(regInfo) });
+  assert.equal(verdict.tee, "dev");
+  const noOperator = decodeExact(WorkerRegistrationInfo, fromHex((await call(p, "/registration?operator=")).body.info));
+  assert.equal(noOperator.operator, undefined);
+
+  // Endpoint: signed by the identity key at the synced height.
+  assert.equal((await call(p, "/endpoint")).status, 400);
+  const ep = (await call(p, `/endpoint?url=${encodeURIComponent("http://10.0.0.1:8000")}`)).body;
+  const payload = decodeExact(WorkerEndpointPayload, fromHex(ep.payload));
+  assert.equal(payload.endpoint, "http://10.0.0.1:8000");
+  assert.equal(payload.signed_at, 5);
+  assert.ok(verifyEd25519(fromHex(info.identityKey), concatBytes(ENDPOINT_DOMAIN, fromHex(ep.payload)), fromHex(ep.signature)));
+
+  // Still serving, and concurrent requests all get answers.
+  const many = await Promise.all(Array.from({ length: 20 }, (_, i) => call(p, i % 2 ? "/info" : "/sync", i % 2 ? {} : postBytes(new Uint8Array([i])))));
+  assert.ok(many.every((r) => r.status === 200 || r.status === 400));
+  assert.deepEqual((await call(p, "/health")).body, { ok: true, syncedHeight: 5 });
+
+  // A restart on the same data dir continues where the last checkpoint left (close seals one).
+  await p.close();
+  const again = await startPruntime({ dataDir: dir, port: 0 });
+  try {
+    const i2 = (await call(again, "/info")).body;
+    assert.equal(i2.identityKey, info.identityKey);
+    assert.equal(i2.syncedHeight, 5);
+    // A second pRuntime on the same directory is refused.
+    await assert.rejects(startPruntime({ dataDir: dir, port: 0 }), /another pRuntime/);
+  } finally {
+    await again.close();
+  }
+});
