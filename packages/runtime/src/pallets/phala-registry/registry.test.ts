@@ -178,3 +178,26 @@ test("endpoints must be signed by the worker within the freshness window", async
   for (let i = 0; i < 201; i++) chain.block([]);
   assert.equal(moduleErrorName(chain, chain.block([endpoint(2)]).outcomes[0]), "EndpointStale");
 });
+
+test("hardware evidence on chain: a real SGX quote verifies up to its binding, a tampered one and a debug SEV-SNP guest are refused", async () => {
+  const { sgxEvidence, snpEvidence, flipped, T_2025_06_20 } = await import("../../../../attestation/test/fixtures.ts");
+  const chain = chainWith();
+  const nonces = new Nonces();
+  // Block time inside the fixtures' collateral window, as the chain would have had then.
+  chain.nowMs = BigInt(T_2025_06_20) * 1000n - 12_000n;
+  chain.block([]);
+  const w = worker("//Worker1");
+  const info: WorkerRegistrationInfoValue = { version: 1, genesis_hash: chain.hashes[0], pubkey: w.identity.publicKey, ecdh_pubkey: w.ecdh, runtime_version: 1, operator: undefined };
+  const register = (evidence: Parameters<typeof encodeEvidence>[0]) =>
+    chain.sign(bob, { tag: "PhalaRegistry", value: { tag: "register_worker", value: { info, evidence: encodeEvidence(evidence) } } }, nonces.next(bob));
+
+  // The genuine quote passes signature, chain, collateral and TCB checks, then fails the
+  // binding: its report_data is "Hello, world!", not the hash of this worker's keys.
+  const genuine = sgxEvidence();
+  assert.equal(moduleErrorName(chain, chain.block([register(genuine)]).outcomes[0]), "ReportDataMismatch");
+  // One flipped byte in the report body (MRENCLAVE) breaks the quote's signature.
+  const tampered = { ...genuine, quote: flipped(genuine.quote, 48 + 64) };
+  assert.equal(moduleErrorName(chain, chain.block([register(tampered)]).outcomes[0]), "EvidenceSignature");
+  assert.equal(moduleErrorName(chain, chain.block([register(snpEvidence("gosevguest"))]).outcomes[0]), "DebugEnclave");
+  assert.equal(PhalaRegistryStorage.Workers.get(chain.backend as any, w.identity.publicKey), undefined);
+});
