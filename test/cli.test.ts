@@ -9,7 +9,12 @@ const phala = (...args: string[]) => spawnSync(process.execPath, [PHALA_BIN, ...
 test("phala --help and phala node --help describe the commands and flags", () => {
   const top = phala("--help");
   assert.equal(top.status, 0);
-  assert.match(top.stdout, /phala node/);
+  for (const cmd of ["phala node", "phala pruntime", "phala phost", "phala dev"]) assert.match(top.stdout, new RegExp(cmd));
+  for (const [cmd, flag] of [["pruntime", "--data-dir"], ["phost", "--operator"], ["dev", "--base-path"]]) {
+    const r = phala(cmd, "--help");
+    assert.equal(r.status, 0);
+    assert.ok(r.stdout.includes(flag), `${cmd} --help names ${flag}`);
+  }
   const node = phala("node", "--help");
   assert.equal(node.status, 0);
   for (const flag of ["--dev", "--chain", "--base-path", "--tmp", "--rpc-port", "--validator", "--key-file", "--alice"]) assert.ok(node.stdout.includes(flag), flag);
@@ -24,6 +29,11 @@ test("usage mistakes exit with status 2 and a message that says what to do", () 
     [["node", "--dev", "--tmp", "--base-path", "/tmp/x"], /exclude each other/],
     [["node", "--chain", "dev", "--tmp", "--validator"], /--validator needs a key/],
     [["frobnicate"], /unknown command frobnicate/],
+    [["pruntime"], /--data-dir <dir>/],
+    [["pruntime", "--data-dir", "/tmp/x", "--tee", "magic"], /--tee must be one of/],
+    [["phost"], /--operator \/\/Alice/],
+    [["phost", "--operator", "//Bob", "--operator-type", "ecdsa"], /--operator-type must be sr25519 or ed25519/],
+    [["dev", "--tmp", "--base-path", "/tmp/x"], /exclude each other/],
   ];
   for (const [args, pattern] of cases) {
     const r = phala(...args);

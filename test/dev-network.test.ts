@@ -1,0 +1,58 @@
+/**
+ * `phala dev` (what `npm start` runs): a node, a gatekeeper and two workers as separate
+ * processes, registered and synced within seconds; SIGTERM stops every one of them.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { resolve } from "node:path";
+import { waitFor } from "./helpers/wait.ts";
+import { pruntimeInfo, TestChain } from "./helpers/pruntime.ts";
+
+const PHALA_BIN = resolve(import.meta.dirname, "../packages/cli/bin/phala.mjs");
+// Ports away from the defaults so a developer's own `npm start` does not collide.
+const RPC_PORT = 20_000 + (process.pid % 10_000);
+const PRUNTIME_PORT = RPC_PORT + 10_000;
+
+const proc = spawn(process.execPath, [PHALA_BIN, "dev", "--rpc-port", String(RPC_PORT), "--pruntime-port", String(PRUNTIME_PORT)], { stdio: ["ignore", "pipe", "pipe"] });
+let out = "";
+proc.stdout.on("data", (d) => (out += d));
+proc.stderr.on("data", (d) => (out += d));
+after(() => {
+  if (proc.exitCode === null) proc.kill("SIGKILL");
+});
+
+const answers = async (url: string) => {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test("phala dev starts the whole network, shows its status and stops every process on SIGTERM", async () => {
+  await waitFor("the network to come up", async () => {
+    if (proc.exitCode !== null) throw new Error(`phala dev exited early:\n${out}`);
+    return out.includes("Phala dev network is running") ? true : undefined;
+  }, 90_000);
+  assert.match(out, /ACCEPTS DEV ATTESTATION/);
+  const infos = await Promise.all([0, 1, 2].map((i) => waitFor(`pRuntime ${i} registered`, async () => {
+    const info = await pruntimeInfo(PRUNTIME_PORT + i);
+    return info?.registered ? info : undefined;
+  }, 60_000)));
+  assert.equal(infos[0].role, "gatekeeper");
+  assert.equal(infos[0].holdsMasterKey, true);
+  const chain = new TestChain(`http://127.0.0.1:${RPC_PORT}`);
+  assert.equal(await chain.masterPubkey(), infos[0].masterPubkey);
+  for (const i of infos) assert.ok(await chain.worker(i.identityKey));
+  assert.match(out, /gatekeeper\s+pRuntime .* registered\s+gatekeeper/);
+
+  proc.kill("SIGTERM");
+  const [code] = await once(proc, "exit");
+  assert.equal(code, 0, out);
+  for (const url of [`http://127.0.0.1:${RPC_PORT}`, ...[0, 1, 2].map((i) => `http://127.0.0.1:${PRUNTIME_PORT + i}/health`)]) {
+    assert.equal(await answers(url), false, `${url} still answers after phala dev stopped`);
+  }
+});
