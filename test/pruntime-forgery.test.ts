@@ -16,7 +16,7 @@ import { MessageList, SyncBatch, egressSigningPayload, type SyncBatchValue } fro
 import { createPhalaRuntime, encodeUnsignedExtrinsic } from "@phala-ts/runtime";
 import { spawnNode, spawnPruntime, type SpawnedNode, type SpawnedProcess } from "./helpers/spawn-node.ts";
 import { waitFor } from "./helpers/wait.ts";
-import { pruntimeInfo, TestChain } from "./helpers/pruntime.ts";
+import { pruntimeInfo, TestChain, type PruntimeInfo } from "./helpers/pruntime.ts";
 import { NodeRpcError } from "../packages/cli/src/chain-http.ts";
 
 let node: SpawnedNode | undefined;
@@ -95,7 +95,7 @@ test("forged batches are refused with pRuntime's state unchanged; the genuine ba
     const r = await postSync(pr.port, forged);
     assert.equal(r.status, 400, `${what}: refused`);
     assert.equal(r.body.error.code, code, `${what}: ${r.body.error.message}`);
-    const now = (await pruntimeInfo(pr.port))!;
+    const now: PruntimeInfo = (await pruntimeInfo(pr.port))!;
     assert.equal(now.syncedHeight, 0, `${what}: state unchanged`);
     assert.equal(now.syncedHash, before.syncedHash);
   }

@@ -1,6 +1,6 @@
-import { createPhalaRuntime, type ComposedRuntime } from "@phala-ts/runtime";
 import { SignedMessage, WorkerEndpointPayload, WorkerRegistrationInfo } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
+import { phalaRuntime } from "./runtime.ts";
 
 /**
  * The three calls pHost submits, as SCALE RuntimeCall bytes built with the runtime's own
@@ -10,11 +10,8 @@ import { decodeExact } from "@phala-ts/runtime/types";
  * malformed input from pRuntime fails here (ScaleDecodeError) instead of on chain.
  */
 
-let runtime: ComposedRuntime | undefined;
-
 function encodeCall(pallet: "PhalaMq" | "PhalaRegistry", call: string, args: Record<string, unknown>): Uint8Array {
-  runtime ??= createPhalaRuntime();
-  return runtime.call.codec.enc({ tag: pallet, value: { tag: call, value: args } });
+  return phalaRuntime().call.codec.enc({ tag: pallet, value: { tag: call, value: args } });
 }
 
 /** `PhalaRegistry.register_worker { info, evidence }`, signed by the operator. */

@@ -33,6 +33,9 @@ export function headerNumber(method: string, header: unknown): number {
   return parseInt(n, 16);
 }
 
+/** Extrinsics in one block body pHost looks through; far above what a block holds, so only a broken node hits it. */
+export const BLOCK_EXTRINSICS_MAX = 100_000;
+
 /**
  * The node methods pHost uses, with every answer checked at the boundary. Each method
  * throws the RpcClient's errors (NODE_UNAVAILABLE, NODE_TIMEOUT, NODE_RPC_ERROR) or
@@ -80,11 +83,30 @@ export class ChainClient {
     return u32Result("system_accountNextIndex", await this.rpc.request("system_accountNextIndex", [toHex(accountId)]));
   }
 
-  /** A storage value at the finalized head, or undefined when the key is absent. */
-  async storage(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const v = await this.rpc.request("state_getStorage", [toHex(key)]);
+  /** A storage value at the finalized head (or at block `at`), or undefined when the key is absent. */
+  async storage(key: Uint8Array, at?: Uint8Array): Promise<Uint8Array | undefined> {
+    const v = await this.rpc.request("state_getStorage", at === undefined ? [toHex(key)] : [toHex(key), toHex(at)]);
     if (v === null || v === undefined) return undefined;
     return hexResult("state_getStorage", v);
+  }
+
+  /** Hash of the block at `height` on the node's chain, or undefined when it has none there yet. */
+  async blockHash(height: number): Promise<Uint8Array | undefined> {
+    const v = await this.rpc.request("chain_getBlockHash", [height]);
+    if (v === null || v === undefined) return undefined;
+    return hexResult("chain_getBlockHash", v, 32);
+  }
+
+  /** The encoded extrinsics of a block, in order (their index is the ApplyExtrinsic phase of their events). */
+  async blockExtrinsics(blockHash: Uint8Array): Promise<Uint8Array[]> {
+    const method = "chain_getBlock";
+    const v = await this.rpc.request(method, [toHex(blockHash)]);
+    if (typeof v !== "object" || v === null) throw bad(method, `no block ${toHex(blockHash)}`);
+    const block = (v as Record<string, unknown>).block;
+    const xts = typeof block === "object" && block !== null ? (block as Record<string, unknown>).extrinsics : undefined;
+    if (!Array.isArray(xts)) throw bad(method, "a block without an extrinsics list");
+    if (xts.length > BLOCK_EXTRINSICS_MAX) throw bad(method, `${xts.length} extrinsics, more than ${BLOCK_EXTRINSICS_MAX}`);
+    return xts.map((x) => hexResult(method, x));
   }
 
   /** Submits an encoded extrinsic; resolves with its hash, throws NodeRpcError when the pool refuses it. */

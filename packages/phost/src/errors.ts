@@ -25,6 +25,10 @@ export type PhostErrorCode =
   | "GENESIS_MISMATCH"
   /** pRuntime accepted a batch but its height did not advance. */
   | "NO_PROGRESS"
+  /** The chain included the worker's `register_worker` but its dispatch failed (`details.dispatchError`). */
+  | "REGISTRATION_REFUSED"
+  /** The chain included the worker's `update_worker_endpoint` but its dispatch failed (`details.dispatchError`). */
+  | "ENDPOINT_REFUSED"
   /** The service was stopped while the operation was in flight. */
   | "STOPPED";
 
@@ -68,11 +72,38 @@ export class PruntimeRefusedError extends PhostError<"PRUNTIME_REFUSED"> {
   }
 }
 
+/**
+ * The chain included one of the operator's extrinsics but refused it in dispatch: a
+ * `System.ExtrinsicFailed` event named `dispatchError` ("PhalaRegistry.DevAttestationNotAllowed",
+ * "BadOrigin", "Token.FundsUnavailable", …), with a hint for the operator when there is one.
+ */
+export class ChainRefusedError extends PhostError<"REGISTRATION_REFUSED" | "ENDPOINT_REFUSED"> {
+  constructor(
+    code: "REGISTRATION_REFUSED" | "ENDPOINT_REFUSED",
+    readonly dispatchError: string,
+    readonly hint: string | undefined,
+    readonly blockNumber: number,
+    readonly blockHash: Uint8Array,
+  ) {
+    const what = code === "REGISTRATION_REFUSED" ? "registration" : "endpoint update";
+    super(code, `the chain refused this worker's ${what}: ${dispatchError}${hint ? ` — ${hint}` : ""}`, {
+      details: { dispatchError, blockNumber },
+    });
+    this.name = "ChainRefusedError";
+  }
+}
+
 /** The code of any error, for logs and status: PhostError codes, else the error's name. */
 export function errorCode(e: unknown): string {
   if (e instanceof PhostError) return e.code;
   if (e instanceof Error) return e.name;
   return "UNKNOWN";
+}
+
+/** Whether an error means the node or pRuntime could not be reached (or pHost is stopping): the caller's loop retries those. */
+export function isConnectivityError(e: unknown): boolean {
+  const code = errorCode(e);
+  return code === "NODE_UNAVAILABLE" || code === "NODE_TIMEOUT" || code === "PRUNTIME_UNAVAILABLE" || code === "STOPPED";
 }
 
 export function errorMessage(e: unknown): string {

@@ -2,7 +2,7 @@ import { KEY_TYPES, type KeyPair } from "@phala-ts/primitives";
 import { SYNC_BATCH_BLOCKS_MAX } from "@phala-ts/runtime/phala";
 import { ChainClient, headerNumber } from "./chain-client.ts";
 import { EgressRelay, type EgressStats } from "./egress-relay.ts";
-import { PhostError, errorCode, errorMessage } from "./errors.ts";
+import { PhostError, errorCode, errorMessage, type ChainRefusedError } from "./errors.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 import { ProgressReporter } from "./progress.ts";
 import { PruntimeClient } from "./pruntime-client.ts";
@@ -37,7 +37,10 @@ export interface PhostOptions {
   egressResubmitIntervalMs?: number;
   /** A progress line at most this often while behind. Default 2000. */
   progressIntervalMs?: number;
-  /** A submitted registration not on chain after this many finalized blocks is submitted again. Default 20. */
+  /**
+   * A registration or endpoint update neither on chain nor refused (System.ExtrinsicFailed)
+   * after this many finalized blocks is submitted again. Default 20.
+   */
   registrationTimeoutBlocks?: number;
 }
 
@@ -80,7 +83,12 @@ export interface PhostStatus {
   endpointUpdatesSubmitted: number;
   endpointUpdatedAtHeight: number | undefined;
   egress: EgressStats;
-  lastError: { code: string; message: string } | undefined;
+  /**
+   * The last round's failure; else the chain's last refusal of the registration or endpoint
+   * update (REGISTRATION_REFUSED, ENDPOINT_REFUSED, with `dispatchError` such as
+   * "PhalaRegistry.DevAttestationNotAllowed"), kept until one takes effect.
+   */
+  lastError: { code: string; message: string; dispatchError?: string } | undefined;
 }
 
 export interface Phost {
@@ -139,6 +147,10 @@ export function resolvePhostOptions(o: PhostOptions): Resolved {
 }
 
 type WakeReason = "head" | "connect" | "stop";
+
+function refusal(e: ChainRefusedError | undefined): PhostStatus["lastError"] {
+  return e && { code: e.code, message: e.message, dispatchError: e.dispatchError };
+}
 
 /**
  * Wires the parts and owns the one loop: each round reads pRuntime's state and the
@@ -250,7 +262,7 @@ class PhostService {
       endpointUpdatesSubmitted: r.endpointUpdatesSubmitted,
       endpointUpdatedAtHeight: r.endpointUpdatedAtHeight,
       egress: { ...this.#egress.stats },
-      lastError: this.#lastError,
+      lastError: this.#lastError ?? refusal(this.#registrar.lastRefusal),
     };
   }
 

@@ -1,8 +1,9 @@
 /**
  * A fake node (JSON-RPC over a real `ws` server) and a fake pRuntime (node:http) that
  * follow .tmp/contract.md, for pHost's tests. They keep just enough state to check what
- * pHost sends: headers linked by hash, SyncBatch decoding, a tiny storage map and a pool
- * that refuses duplicates with 1013 as the real one does.
+ * pHost sends: headers linked by hash, block bodies, SyncBatch decoding, a tiny storage map
+ * (with per-block values for items such as System.Events) and a pool that refuses
+ * duplicates with 1013 as the real one does.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -58,6 +59,10 @@ export class FakeNode {
   readonly headers: Uint8Array[] = [];
   readonly hashes: Uint8Array[] = [];
   readonly storage = new Map<string, Uint8Array>();
+  /** Extrinsics of each block by height; blocks not listed are empty. */
+  readonly bodies = new Map<number, Uint8Array[]>();
+  /** Values (hex key → bytes) read at one block only, by height, before `storage`: e.g. that block's System.Events. */
+  readonly blockStorage = new Map<number, Map<string, Uint8Array>>();
   readonly submitted: SubmittedExtrinsic[] = [];
   readonly syncBatchCalls: Array<{ from: number; maxBlocks: number }> = [];
   readonly nonces = new Map<string, number>();
@@ -189,8 +194,23 @@ export class FakeNode {
         result = this.nonces.get(String(p[0])) ?? 0;
         break;
       case "state_getStorage": {
-        const v = this.storage.get(String(p[0]));
+        const key = String(p[0]);
+        let v: Uint8Array | undefined;
+        if (p[1] !== undefined && p[1] !== null) {
+          const n = this.hashes.findIndex((h) => toHex(h) === p[1]);
+          if (n < 0) {
+            error = { code: 4003, message: `Client error: UnknownBlock: ${String(p[1])}` };
+            break;
+          }
+          v = this.blockStorage.get(n)?.get(key);
+        }
+        v ??= this.storage.get(key);
         result = v ? toHex(v) : null;
+        break;
+      }
+      case "chain_getBlock": {
+        const n = this.hashes.findIndex((h) => toHex(h) === p[0]);
+        result = n < 0 ? null : { block: { header: this.#headerJson(n), extrinsics: (this.bodies.get(n) ?? []).map(toHex) }, justifications: null };
         break;
       }
       case "author_submitExtrinsic": {

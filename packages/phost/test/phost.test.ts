@@ -7,6 +7,7 @@ import { PHOST_DEFAULTS, resolvePhostOptions, startPhost, type Phost, type Phost
 import { FakeNode, FakePruntime, memoryLogger, waitUntil, type LogLine } from "./fakes.ts";
 
 const OPERATOR = keyPairFromUri("//Alice", "sr25519");
+const runtime = createPhalaRuntime();
 
 interface Harness {
   node: FakeNode;
@@ -57,28 +58,58 @@ async function harness(height: number, options: Partial<PhostOptions> = {}): Pro
   return h;
 }
 
-/** Makes the fake node behave like a chain with PhalaRegistry: a registration lands in storage one block later. */
-function includeRegistrations(node: FakeNode, pr: FakePruntime): void {
+/** Names the PhalaRegistry error a call fails with in dispatch, or undefined to let it succeed. */
+type Refuse = (call: DecodedCall) => string | undefined;
+
+const EVENTS_KEY = toHex(runtime.systemEvents.key());
+/** Stands in for the timestamp inherent at index 0, so the index of pHost's extrinsic matters. */
+const INHERENT = new Uint8Array([0x08, 0x00]);
+const DISPATCH_INFO = { weight: { ref_time: 1n, proof_size: 0n }, class: { tag: "Normal", value: undefined }, pays_fee: { tag: "Yes", value: undefined } };
+
+function dispatchEvent(index: number, refusal: string | undefined) {
+  const event =
+    refusal === undefined
+      ? { tag: "ExtrinsicSuccess", value: { dispatch_info: DISPATCH_INFO } }
+      : { tag: "ExtrinsicFailed", value: { dispatch_error: runtime.pallet("PhalaRegistry")!.error(refusal), dispatch_info: DISPATCH_INFO } };
+  return { phase: { tag: "ApplyExtrinsic", value: index }, event: { tag: "System", value: event }, topics: [] };
+}
+
+/**
+ * Makes the fake node behave like a chain with PhalaRegistry: each block includes the signed
+ * extrinsics the pool accepted since the last one, after an inherent, and writes that block's
+ * System.Events. A call `refuse` names fails with that error; else a registration lands in
+ * storage, and an endpoint update too unless `applyEndpoints` is off (then it is dropped).
+ */
+function includeRegistrations(node: FakeNode, pr: FakePruntime, refuse: Refuse = () => undefined): void {
   const base = node.onSubmit;
+  const accepted: Uint8Array[] = [];
   node.onSubmit = (bytes, n) => {
     const refusal = base(bytes, n);
     const xt = decodeExtrinsic(bytes);
     if (!refusal && xt.signed) {
       const who = toHex(xt.signed.address.value as Uint8Array);
       n.nonces.set(who, (n.nonces.get(who) ?? 0) + 1);
+      accepted.push(bytes);
     }
     return refusal;
   };
-  let included = 0;
-  node.onBlock = (_height, n) => {
-    for (const s of n.submitted.slice(included)) {
-      const c = decodeCallForTest(decodeExtrinsic(s.bytes).callBytes);
+  node.onBlock = (height, n) => {
+    const body: Uint8Array[] = [INHERENT];
+    const records = [dispatchEvent(0, undefined)];
+    for (const bytes of accepted.splice(0)) {
+      const c = decodeCallForTest(decodeExtrinsic(bytes).callBytes);
+      if (c.call === "update_worker_endpoint" && !n.applyEndpoints) continue;
+      const index = body.push(bytes) - 1;
+      const refusal = refuse(c);
+      records.push(dispatchEvent(index, refusal));
+      if (refusal !== undefined) continue;
       if (c.call === "register_worker") n.storage.set(toHex(PhalaRegistryStorage.Workers.key(pr.identity.publicKey)), new Uint8Array([1]));
-      if (c.call === "update_worker_endpoint" && n.applyEndpoints) {
+      if (c.call === "update_worker_endpoint") {
         n.storage.set(toHex(PhalaRegistryStorage.Endpoints.key(pr.identity.publicKey)), WorkerEndpointPayload.codec.enc(c.args.payload));
       }
     }
-    included = n.submitted.length;
+    n.bodies.set(height, body);
+    n.blockStorage.set(height, new Map([[EVENTS_KEY, runtime.systemEvents.type.codec.enc(records)]]));
   };
 }
 
@@ -87,8 +118,6 @@ interface DecodedCall {
   call: string;
   args: Record<string, any>;
 }
-
-const runtime = createPhalaRuntime();
 
 /** Decodes a call pHost submitted with the runtime's call type. */
 function decodeCallForTest(bytes: Uint8Array): DecodedCall {
@@ -248,6 +277,107 @@ test("an endpoint update that does not land on chain is reported and submitted a
     }
     assert.ok(h.lines.some((l) => l.msg === "the worker endpoint is on chain"));
     assert.equal(callsNamed(h.node, "update_worker_endpoint").length, 2);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+/** Produces blocks one at a time, each synced and settled, while `more()` holds (at most `max`). */
+async function produceWhile(h: Harness, max: number, more: () => boolean): Promise<void> {
+  for (let i = 0; i < max && more(); i++) {
+    h.node.produce(1);
+    await waitUntil(`pHost at ${h.node.height}`, () => h.phost.status().syncedHeight === h.node.height);
+    await settle(h);
+  }
+}
+
+test("a registration the chain refuses in dispatch is reported with the pallet error and a hint, and not resubmitted quickly", async () => {
+  const h = await harness(20, { retryDelayMs: 20, retryDelayMaxMs: 60_000, registrationTimeoutBlocks: 3 });
+  includeRegistrations(h.node, h.pr, (c) => (c.call === "register_worker" ? "DevAttestationNotAllowed" : undefined));
+  try {
+    await waitUntil("registration submitted", () => callsNamed(h.node, "register_worker").length === 1);
+    h.node.produce(1);
+    const includedAt = h.node.height;
+    await waitUntil("the refusal is reported", () => h.phost.status().lastError?.code === "REGISTRATION_REFUSED");
+    const s = h.phost.status();
+    assert.equal(s.registered, false);
+    assert.equal(s.lastError!.dispatchError, "PhalaRegistry.DevAttestationNotAllowed");
+    assert.match(s.lastError!.message, /^the chain refused this worker's registration: PhalaRegistry\.DevAttestationNotAllowed — .*dev evidence.*--tee/);
+
+    const refused = h.lines.filter((l) => l.msg === "the chain refused this worker's registration");
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0].level, "error");
+    assert.equal(refused[0].scope, "phost:registry");
+    assert.equal(refused[0].fields!.error, "PhalaRegistry.DevAttestationNotAllowed");
+    assert.match(String(refused[0].fields!.hint), /does not accept dev evidence/);
+    assert.equal(refused[0].fields!.block, includedAt);
+    assert.equal(refused[0].fields!.retryInMs, 60_000, "a cause only the operator can change waits the longest backoff");
+
+    // Well past registrationTimeoutBlocks and the short backoff: no second fee.
+    await produceWhile(h, 8, () => true);
+    assert.equal(callsNamed(h.node, "register_worker").length, 1);
+    assert.equal(h.lines.filter((l) => l.msg === "the chain refused this worker's registration").length, 1, "one line per refusal");
+    assert.ok(!h.lines.some((l) => l.msg === "the worker registration did not reach the chain; submitting again"));
+    assert.equal(h.phost.status().lastError?.code, "REGISTRATION_REFUSED", "the refusal stays in the status while it holds");
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test("refusals that may pass next time are retried at the normal pace: a registration, then an endpoint update", async () => {
+  const h = await harness(20, { retryDelayMs: 20, retryDelayMaxMs: 60_000, registrationTimeoutBlocks: 50, endpointRefreshBlocks: 100 });
+  const refusals: Record<string, string[]> = { register_worker: ["CollateralExpired"], update_worker_endpoint: ["EndpointStale"] };
+  includeRegistrations(h.node, h.pr, (c) => refusals[c.call]?.shift());
+  try {
+    await waitUntil("registration submitted", () => callsNamed(h.node, "register_worker").length === 1);
+    await produceWhile(h, 10, () => callsNamed(h.node, "register_worker").length < 2);
+    assert.equal(callsNamed(h.node, "register_worker").length, 2, "submitted again within a few blocks");
+    const reg = h.lines.find((l) => l.msg === "the chain refused this worker's registration")!;
+    assert.equal(reg.level, "warn");
+    assert.equal(reg.fields!.error, "PhalaRegistry.CollateralExpired");
+    assert.equal(reg.fields!.retryInMs, 20);
+    assert.match(String(reg.fields!.hint), /collateral/);
+
+    await produceWhile(h, 10, () => h.phost.status().registered !== true);
+    assert.equal(h.phost.status().registered, true);
+    assert.equal(h.phost.status().lastError, undefined, "a registration that took effect clears the refusal");
+
+    await waitUntil("first endpoint update", () => callsNamed(h.node, "update_worker_endpoint").length === 1);
+    await produceWhile(h, 10, () => h.phost.status().lastError?.code !== "ENDPOINT_REFUSED");
+    const s = h.phost.status();
+    assert.equal(s.lastError?.code, "ENDPOINT_REFUSED");
+    assert.equal(s.lastError?.dispatchError, "PhalaRegistry.EndpointStale");
+    const ep = h.lines.find((l) => l.msg === "the chain refused this worker's endpoint update")!;
+    assert.equal(ep.level, "warn");
+    assert.match(String(ep.fields!.hint), /fresh one/);
+
+    await produceWhile(h, 10, () => !h.lines.some((l) => l.msg === "the worker endpoint is on chain"));
+    assert.equal(callsNamed(h.node, "update_worker_endpoint").length, 2);
+    assert.equal(h.phost.status().lastError, undefined);
+    assert.ok(!h.lines.some((l) => /did not reach the chain/.test(l.msg)), "refusals are seen in events, not by timeout");
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test("a node that cannot show a registration's outcome leaves pHost to the storage check and the timeout", async () => {
+  const h = await harness(20, { retryDelayMs: 20, retryDelayMaxMs: 60_000, registrationTimeoutBlocks: 3 });
+  includeRegistrations(h.node, h.pr, () => "DevAttestationNotAllowed");
+  const include = h.node.onBlock;
+  h.node.onBlock = (height, n) => {
+    include(height, n);
+    n.blockStorage.delete(height); // as if the node had pruned the block's state
+  };
+  try {
+    await waitUntil("registration submitted", () => callsNamed(h.node, "register_worker").length === 1);
+    await produceWhile(h, 10, () => callsNamed(h.node, "register_worker").length < 2);
+    assert.equal(callsNamed(h.node, "register_worker").length, 2);
+    const unknown = h.lines.filter((l) => l.msg === "cannot tell whether the chain accepted the registration; watching storage instead");
+    assert.equal(unknown.length, 1);
+    assert.match(String(unknown[0].fields!.reason), /no dispatch event/);
+    const timedOut = h.lines.find((l) => l.msg === "the worker registration did not reach the chain; submitting again")!;
+    assert.match(String(timedOut.fields!.hint), /outcome is unknown/);
+    assert.equal(h.phost.status().lastError, undefined);
   } finally {
     await h.cleanup();
   }

@@ -201,3 +201,20 @@ test("hardware evidence on chain: a real SGX quote verifies up to its binding, a
   assert.equal(moduleErrorName(chain, chain.block([register(snpEvidence("gosevguest"))]).outcomes[0]), "DebugEnclave");
   assert.equal(PhalaRegistryStorage.Workers.get(chain.backend as any, w.identity.publicKey), undefined);
 });
+
+test("governance changes the attestation policy through Sudo; anyone else and malformed policies are refused", async () => {
+  const chain = chainWith();
+  const nonces = new Nonces();
+  chain.block([]);
+  const setPolicy = (policy: Uint8Array) => ({ tag: "PhalaRegistry", value: { tag: "set_attestation_policy", value: { policy } } });
+  const noDev = encodePolicy(devPolicy({ allowDev: false }));
+  // Not through Sudo: a signed account is not Root.
+  const direct = chain.block([chain.sign(bob, setPolicy(noDev), nonces.next(bob))]);
+  assert.deepEqual((direct.outcomes[0] as any).error, { tag: "BadOrigin", value: undefined });
+  chain.block([chain.sign(alice, sudo(setPolicy(new Uint8Array([1, 2, 3]))), nonces.next(alice))]);
+  assert.deepEqual(PhalaRegistryStorage.AttestationPolicy.get(chain.backend as any), encodePolicy(devPolicy()), "a malformed policy leaves the old one");
+  chain.block([chain.sign(alice, sudo(setPolicy(noDev)), nonces.next(alice))]);
+  assert.deepEqual(PhalaRegistryStorage.AttestationPolicy.get(chain.backend as any), noDev);
+  const r = chain.block([chain.sign(bob, await registration(chain, worker("//Worker1")), nonces.next(bob))]);
+  assert.equal(moduleErrorName(chain, r.outcomes[0]), "DevAttestationNotAllowed");
+});
