@@ -37,3 +37,16 @@ test("broken chain specs are refused with a message that says what to fix", () =
   bad((s) => delete s.genesis, /genesis\.runtimeGenesis\.patch/);
   assert.throws(() => loadChainSpec("/nonexistent/spec.json"), /not a built-in chain/);
 });
+
+test("only a spec that says devAttestation accepts dev evidence; an explicit policy must agree with it", async () => {
+  const { decodePolicy, devPolicy, encodePolicy } = await import("@phala-ts/attestation");
+  const { toHex } = await import("@phala-ts/primitives");
+  assert.equal(decodePolicy(loadChainSpec("dev").genesis.attestationPolicy!).allowDev, true);
+  const local = decodePolicy(loadChainSpec("local").genesis.attestationPolicy!);
+  assert.equal(local.allowDev, false, "a local testnet stands in for production");
+  const spec = structuredClone(builtinChainSpecJson("local")) as any;
+  spec.genesis.runtimeGenesis.patch.attestationPolicy = toHex(encodePolicy(devPolicy()));
+  assert.throws(() => parseChainSpec(spec), (e: unknown) => e instanceof ChainSpecError && /devAttestation/.test(e.message));
+  spec.genesis.runtimeGenesis.patch.attestationPolicy = "0x0102";
+  assert.throws(() => parseChainSpec(spec), (e: unknown) => e instanceof ChainSpecError && /attestationPolicy/.test(e.message));
+});

@@ -1,45 +1,8 @@
-/**
- * Structured logging: a static message plus fields. Levels: error = the node cannot do
- * what it was asked; warn = something external misbehaved; info = what an operator wants
- * to see (blocks, connections); debug = everything else. Keys and secrets are never logged.
- */
-export type LogFields = Record<string, unknown>;
+/** The node logs through the shared structured logger; its root scope is "node". */
+import { createLogger as create, type LogLevel, type Logger } from "@phala-ts/primitives";
 
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  child(scope: string): Logger;
-}
+export { silentLogger, type LogFields, type LogLevel, type Logger } from "@phala-ts/primitives";
 
-export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-
-function format(v: unknown): string {
-  if (typeof v === "bigint") return v.toString();
-  if (v instanceof Uint8Array) return "0x" + Buffer.from(v).toString("hex");
-  if (typeof v === "string") return /\s/.test(v) ? JSON.stringify(v) : v;
-  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
-}
-
-/** Writes `time level [scope] message key=value…` lines to a stream (stderr by default). */
 export function createLogger(opts: { level?: LogLevel; scope?: string; write?: (line: string) => void } = {}): Logger {
-  const level = ORDER[opts.level ?? "info"];
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + "\n"));
-  const scope = opts.scope ?? "node";
-  const emit = (lv: LogLevel, msg: string, fields?: LogFields) => {
-    if (ORDER[lv] < level) return;
-    const kv = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${format(v)}`).join("") : "";
-    write(`${new Date().toISOString()} ${lv.toUpperCase().padEnd(5)} [${scope}] ${msg}${kv}`);
-  };
-  return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-    child: (s) => createLogger({ level: opts.level, scope: `${scope}:${s}`, write }),
-  };
+  return create({ scope: "node", ...opts });
 }
-
-export const silentLogger: Logger = createLogger({ level: "silent" });

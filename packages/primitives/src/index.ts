@@ -81,3 +81,4 @@ export {
   type SealEnvelopeParams,
   type OpenEnvelopeParams,
 } from "./envelope.ts";
+export { createLogger, silentLogger, type Logger, type LogFields, type LogLevel } from "./logger.ts";

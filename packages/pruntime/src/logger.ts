@@ -6,16 +6,4 @@
  * changes, checkpoints); debug = everything else.
  * Never logged: keys, secrets, sealed bytes, message payloads.
  */
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  child(scope: string): Logger;
-}
-
-const noop = () => {};
-
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
+export { silentLogger, type LogFields, type Logger } from "@phala-ts/primitives";
