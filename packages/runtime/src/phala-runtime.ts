@@ -6,6 +6,15 @@ import { TransactionPayment } from "./pallets/transaction-payment/pallet.ts";
 import { createSudoPallet } from "./pallets/sudo/pallet.ts";
 import { createPhalaMqPallet } from "./pallets/phala-mq/pallet.ts";
 import { createPhalaRegistryPallet, registryOnOffchainMessage, registrySignerOf } from "./pallets/phala-registry/pallet.ts";
+import { createPhatContractsPallet, phatContractsOnOffchainMessage } from "./pallets/phala-phat-contracts/pallet.ts";
+import type { DispatchContext } from "./pallet/context.ts";
+import type { MessageValue } from "./pallets/phala-mq/types.ts";
+
+/** Offchain messages go to the contracts pallet's topics first, then the registry's. */
+function onOffchainMessage(ctx: DispatchContext, message: MessageValue) {
+  const r = phatContractsOnOffchainMessage(ctx, message);
+  return r === "unhandled" ? registryOnOffchainMessage(ctx, message) : r;
+}
 import { composeRuntime, forwardType, type ComposedRuntime, type RuntimeVersionValue } from "./executive/composed-runtime.ts";
 
 /** Runtime APIs this runtime answers through `state_call`, with the versions Substrate gives them. */
@@ -29,7 +38,7 @@ export const RUNTIME_VERSION: RuntimeVersionValue = {
   system_version: 1,
 } as RuntimeVersionValue;
 
-/** The Phala runtime: System, Timestamp, Balances, TransactionPayment, Sudo, PhalaMq and PhalaRegistry. */
+/** The Phala runtime: System, Timestamp, Balances, TransactionPayment, Sudo, PhalaMq, PhalaRegistry and PhalaPhatContracts. */
 export function createPhalaRuntime(): ComposedRuntime {
   const callRef = forwardType<any>();
   const eventRef = forwardType<any>();
@@ -44,8 +53,9 @@ export function createPhalaRuntime(): ComposedRuntime {
       Balances,
       TransactionPayment,
       Sudo,
-      createPhalaMqPallet({ signerOf: registrySignerOf, onOffchainMessage: registryOnOffchainMessage }),
+      createPhalaMqPallet({ signerOf: registrySignerOf, onOffchainMessage }),
       createPhalaRegistryPallet(),
+      createPhatContractsPallet(),
     ],
     systemEvents: Events,
     callRef,

@@ -14,6 +14,8 @@ export const PHALA_MQ_INDEX = 85;
 export const MESSAGES_PER_BLOCK_MAX = 4096;
 export const TOPIC_BYTES_MAX = 256;
 export const PAYLOAD_BYTES_MAX = 64 * 1024;
+/** Pallets may push more (contract code travels to the workers this way). */
+export const PALLET_PAYLOAD_BYTES_MAX = 512 * 1024;
 /** How far ahead of the expected sequence a message may wait in the pool. */
 export const SEQUENCE_LOOKAHEAD_MAX = 256n;
 const UNSIGNED_PRIORITY = 1n << 60n;
@@ -34,7 +36,8 @@ export interface PhalaMqOptions {
 
 /** Appends a message to this block's ingress queue. */
 export function pushMessage(ctx: DispatchContext, message: MessageValue): DispatchResult {
-  if (message.destination.length > TOPIC_BYTES_MAX || message.payload.length > PAYLOAD_BYTES_MAX) {
+  const payloadMax = message.sender.tag === "Pallet" ? PALLET_PAYLOAD_BYTES_MAX : PAYLOAD_BYTES_MAX;
+  if (message.destination.length > TOPIC_BYTES_MAX || message.payload.length > payloadMax) {
     return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "MessageTooLarge");
   }
   // A copy: the absent value is the shared default list.

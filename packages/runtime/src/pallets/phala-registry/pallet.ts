@@ -122,9 +122,9 @@ export function registrySignerOf(state: StateReader, origin: MessageOriginValue)
     case "Gatekeeper":
       return S.GatekeeperMasterPubkey.get(st);
     case "Cluster":
-      return S.ClusterKeys.get(st, origin.value);
+      return S.ClusterKeys.get(st, origin.value)?.pubkey;
     case "Contract":
-      return S.ContractKeys.get(st, origin.value);
+      return S.ContractKeys.get(st, origin.value)?.pubkey;
     default:
       return undefined;
   }

@@ -1,73 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { blake2b256, concatBytes, devAccount, keyPairFromUri, toHex, utf8, type KeyPair } from "@phala-ts/primitives";
-import { DevProvider, devPolicy, encodeEvidence, encodePolicy } from "@phala-ts/attestation";
-import { MockChain } from "../../../test/mock-chain.ts";
-import { encodeUnsignedExtrinsic } from "../../extrinsic/unchecked.ts";
+import { concatBytes, keyPairFromUri } from "@phala-ts/primitives";
+import { devPolicy, encodeEvidence, encodePolicy } from "@phala-ts/attestation";
 import { TransactionInvalid } from "../../executive/validity.ts";
 import { decodeExact } from "../../types/index.ts";
-import { PhalaMqStorage } from "../phala-mq/storage.ts";
-import { MessageList, egressSigningPayload, topic, type MessageValue } from "../phala-mq/types.ts";
+import { topic, type MessageValue } from "../phala-mq/types.ts";
 import { PhalaRegistryStorage } from "./storage.ts";
-import { MasterKeyRotated, MasterPubkeyAnnouncement, RegistryEvent, WorkerEndpointPayload, registrationReportData, type WorkerRegistrationInfoValue } from "./types.ts";
+import { MasterKeyRotated, MasterPubkeyAnnouncement, RegistryEvent, WorkerEndpointPayload, type WorkerRegistrationInfoValue } from "./types.ts";
 import { ENDPOINT_DOMAIN, rotationSigningPayload } from "./pallet.ts";
-
-const alice = devAccount("Alice", "sr25519");
-const bob = devAccount("Bob", "sr25519");
-const MEASUREMENT = blake2b256(utf8("pruntime build"));
-
-function chainWith(policy = devPolicy()): MockChain {
-  return new MockChain({ balances: [[alice.accountId, 10n ** 18n], [bob.accountId, 10n ** 18n]], sudoKey: alice.accountId, attestationPolicy: encodePolicy(policy) });
-}
-
-class Nonces {
-  #n = new Map<string, number>();
-  next(k: KeyPair): number {
-    const v = this.#n.get(toHex(k.accountId)) ?? 0;
-    this.#n.set(toHex(k.accountId), v + 1);
-    return v;
-  }
-}
-
-function worker(seedUri: string) {
-  const identity = keyPairFromUri(seedUri, "ed25519");
-  return { identity, ecdh: blake2b256(identity.publicKey) };
-}
-
-async function registration(chain: MockChain, w: ReturnType<typeof worker>, opts: { bindOtherKey?: boolean; signer?: KeyPair } = {}) {
-  const info: WorkerRegistrationInfoValue = {
-    version: 1,
-    genesis_hash: chain.hashes[0],
-    pubkey: w.identity.publicKey,
-    ecdh_pubkey: w.ecdh,
-    runtime_version: 1,
-    operator: bob.accountId,
-  };
-  const bound = opts.bindOtherKey ? { ...info, ecdh_pubkey: new Uint8Array(32).fill(7) } : info;
-  const evidence = await new DevProvider({ signingKey: opts.signer ?? w.identity, measurement: MEASUREMENT }).getEvidence(registrationReportData(bound));
-  return { tag: "PhalaRegistry", value: { tag: "register_worker", value: { info, evidence: encodeEvidence(evidence) } } };
-}
-
-const sudo = (inner: unknown) => ({ tag: "Sudo", value: { tag: "sudo", value: { call: inner } } });
-
-function moduleErrorName(chain: MockChain, outcome: any): string {
-  assert.equal(outcome.success, false, "expected the call to fail");
-  const e = outcome.error;
-  assert.equal(e.tag, "Module");
-  const pallet = chain.runtime.pallets.find((p) => p.index === e.value.index)!;
-  return (pallet.def.errors as readonly string[])[e.value.error[0]];
-}
-
-function outbound(chain: MockChain): MessageValue[] {
-  const raw = chain.backend.get(PhalaMqStorage.OutboundMessages.key());
-  return raw ? decodeExact(MessageList, raw) : [];
-}
-
-function signedMessage(chain: MockChain, key: KeyPair, message: MessageValue, sequence: bigint) {
-  // Blocks after the first record the real genesis hash in System.BlockHash[0].
-  const signature = key.sign(egressSigningPayload(chain.hashes[0], message, sequence));
-  return encodeUnsignedExtrinsic(chain.runtime.call.codec.enc({ tag: "PhalaMq", value: { tag: "sync_offchain_message", value: { signed_message: { message, sequence, signature } } } }));
-}
+import { MEASUREMENT, Nonces, alice, bob, chainWith, moduleErrorName, outbound, registration, signedMessage, sudo, worker } from "../../../test/phala-helpers.ts";
 
 test("a worker registers with dev evidence and the registry pushes WorkerRegistered into the message queue", async () => {
   const chain = chainWith();

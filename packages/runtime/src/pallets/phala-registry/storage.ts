@@ -1,6 +1,7 @@
 import { T } from "../../types/index.ts";
 import { H256 } from "../../types/std.ts";
 import { palletStorage } from "../../state/storage-item.ts";
+import { PublicKeys } from "../phala-phat-contracts/types.ts";
 import { RandomBeacon, WorkerEndpointPayload, WorkerInfo, WorkerPublicKey } from "./types.ts";
 
 const s = palletStorage("PhalaRegistry");
@@ -18,6 +19,6 @@ export const PhalaRegistryStorage = {
   LastRandomBeacon: s.value("LastRandomBeacon", RandomBeacon, { docs: ["The gatekeepers' latest random beacon."] }),
   /** SCALE of the attestation package's policy; registrations are verified under it. */
   AttestationPolicy: s.value("AttestationPolicy", T.bytes, { docs: ["The attestation policy workers are verified under."] }),
-  ClusterKeys: s.map("ClusterKeys", "Blake2_128Concat", H256, T.fixedBytes(32), { docs: ["Public keys of clusters, published by gatekeepers."] }),
-  ContractKeys: s.map("ContractKeys", "Blake2_128Concat", H256, T.fixedBytes(32), { docs: ["Public keys of contracts, published by their clusters."] }),
+  ClusterKeys: s.map("ClusterKeys", "Blake2_128Concat", H256, PublicKeys, { docs: ["Public keys of clusters, published by gatekeepers."] }),
+  ContractKeys: s.map("ContractKeys", "Blake2_128Concat", H256, PublicKeys, { docs: ["Public keys of contracts, published by their clusters."] }),
 };
