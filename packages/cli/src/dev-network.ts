@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromHex, keyPairFromUri, toHex } from "@phala-ts/primitives";
-import { PhalaRegistryStorage } from "@phala-ts/runtime/phala";
+import { PhalaRegistryStorage, PhatContractsStorage, clusterIdOf } from "@phala-ts/runtime/phala";
 import { DEFAULT_RPC_PORT } from "@phala-ts/node";
 import { parseFlags, intFlag, UsageError } from "./args.ts";
 import { ChainHttp } from "./chain-http.ts";
@@ -42,6 +42,8 @@ interface PruntimeInfo {
 export interface DevNetwork {
   rpcPort: number;
   members: Member[];
+  /** The cluster of both workers, once its key is on chain. */
+  cluster: string;
   stop(): Promise<void>;
 }
 
@@ -196,11 +198,60 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
       60_000,
       dead,
     );
-    return { rpcPort, members, stop };
+    const cluster = await ensureCluster(chain, members.slice(1), dead);
+    return { rpcPort, members, cluster, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** Gas price and storage deposits of the dev cluster, in plancks (1 PHA = 10^12). */
+const DEV_CLUSTER = { gasPrice: 1n, depositPerByte: 1_000n, depositPerItem: 100_000n };
+
+/** Creates the dev cluster of the workers (once per chain) and waits for its key on chain. */
+async function ensureCluster(chain: ChainHttp, workers: Member[], dead: () => string | undefined): Promise<string> {
+  const id = clusterIdOf(0n);
+  if (!(await chain.storage(PhatContractsStorage.Clusters.key(id)))) {
+    const keys = await Promise.all(
+      workers.map((w) =>
+        waitFor(`${w.name} to register`, async () => {
+          const i = await getJson<PruntimeInfo>(`http://127.0.0.1:${w.port}/info`);
+          return i?.registered ? fromHex(i.identityKey) : undefined;
+        }, 60_000, dead),
+      ),
+    );
+    const alice = keyPairFromUri("//Alice", "sr25519");
+    await chain.signAndSubmit(alice, {
+      tag: "Sudo",
+      value: {
+        tag: "sudo",
+        value: {
+          call: {
+            tag: "PhalaPhatContracts",
+            value: {
+              tag: "add_cluster",
+              value: { owner: alice.accountId, workers: keys, gas_price: DEV_CLUSTER.gasPrice, deposit_per_byte: DEV_CLUSTER.depositPerByte, deposit_per_item: DEV_CLUSTER.depositPerItem },
+            },
+          },
+        },
+      },
+    });
+  }
+  await waitFor("the cluster key on chain", () => chain.storage(PhalaRegistryStorage.ClusterKeys.key(id)), 60_000, dead);
+  return toHex(id);
+}
+
+/** The three steps `npm start` prints: build, deploy, use. */
+export function contractSteps(net: DevNetwork): string[] {
+  const node = net.rpcPort === DEFAULT_RPC_PORT ? "" : ` --node ws://127.0.0.1:${net.rpcPort}`;
+  return [
+    "Try a confidential contract (the private note store):",
+    `  1. npx phala contract build packages/contract/examples/notes.ts --out notes.js`,
+    `  2. npx phala contract deploy notes.js --cluster ${net.cluster} --suri //Alice${node}`,
+    `  3. npx phala contract call <contract id from step 2> '{"op":"add","text":"hello"}' --suri //Alice${node}`,
+    `     npx phala contract query <contract id> '{"op":"list"}' --suri //Alice${node}`,
+  ];
 }
 
 /** One status line per member: what a person watching `npm start` wants to know. */

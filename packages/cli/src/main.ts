@@ -1,6 +1,6 @@
 import { startNodeFromArgs, NODE_HELP } from "./node-command.ts";
 import { UsageError } from "./args.ts";
-import { DEV_HELP, startDevNetwork, statusLines } from "./dev-network.ts";
+import { DEV_HELP, contractSteps, startDevNetwork, statusLines } from "./dev-network.ts";
 import { PRUNTIME_HELP, startPruntimeFromArgs } from "./pruntime-command.ts";
 import { PHOST_HELP, startPhostFromArgs } from "./phost-command.ts";
 
@@ -67,7 +67,10 @@ async function runDevNetwork(argv: string[]): Promise<void> {
       "Phala dev network is running.",
       `  RPC (WebSocket and HTTP): ws://127.0.0.1:${net.rpcPort}`,
       "  Dev accounts //Alice … //Ferdie are endowed; //Alice is sudo and the validator.",
+      `  Cluster ${net.cluster} runs contracts on worker1 and worker2.`,
       "  Ctrl-C stops every process.",
+      "",
+      ...contractSteps(net),
       "",
     ].join("\n"),
   );

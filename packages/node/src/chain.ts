@@ -12,12 +12,14 @@ import {
   type ApplyOutcome,
   type EventRecordRaw,
   type SignatureCheck,
+  type StateChanges,
 } from "@phala-ts/runtime";
 import { buildRuntimeMetadata, METADATA_VERSIONS } from "@phala-ts/runtime";
 import { TrieStore, orderedTrieRoot } from "@phala-ts/trie";
 import { Header, validatorSetDigest, type DigestItemValue, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
 import { T, decodeExact } from "@phala-ts/runtime/types";
 import { MessageList, PhalaMqStorage } from "@phala-ts/runtime/phala";
+import { TimestampStorage } from "@phala-ts/runtime";
 import { keyId } from "@phala-ts/runtime";
 import type { ChainDb } from "./storage/chain-db.ts";
 import type { Logger } from "./logger.ts";
@@ -54,10 +56,16 @@ const OUTBOUND_ID = keyId(OUTBOUND_KEY);
 const EMPTY_MESSAGE_LIST = MessageList.codec.enc([]);
 
 /** A block's ingress record: its messages (an empty list when none) and their proof. */
-export const IngressRecord = T.struct(["phala_node", "IngressRecord"], { messages: T.bytes, proof: T.vec(T.bytes) });
+const TIMESTAMP_KEY = TimestampStorage.Now.key();
+const TIMESTAMP_ID = keyId(TIMESTAMP_KEY);
 
-function encodeIngress(stored: Uint8Array | null, proof: Uint8Array[]): Uint8Array {
-  return IngressRecord.codec.enc({ messages: stored ?? EMPTY_MESSAGE_LIST, proof });
+/** A block's ingress record: its messages (an empty list when none), its timestamp, and one proof of both. */
+export const IngressRecord = T.struct(["phala_node", "IngressRecord"], { messages: T.bytes, timestamp: T.bytes, proof: T.vec(T.bytes) });
+
+function encodeIngress(changes: StateChanges, proof: Uint8Array[]): Uint8Array {
+  const timestamp = changes.get(TIMESTAMP_ID)?.value;
+  assert.ok(timestamp, "every block sets Timestamp.Now");
+  return IngressRecord.codec.enc({ messages: changes.get(OUTBOUND_ID)?.value ?? EMPTY_MESSAGE_LIST, timestamp, proof });
 }
 
 export class ChainError extends Error {
@@ -289,7 +297,7 @@ export class Chain {
     const encoded = encodeHeader({ parentHash: parent.hash, number: parent.number + 1, stateRoot, extrinsicsRoot: orderedTrieRoot(extrinsics) });
     const header = decodeHeader(encoded);
     const justification = sign(header.number, header.hash);
-    const ingress = () => encodeIngress(changes.get(OUTBOUND_ID)?.value ?? null, this.trie.prove(stateRoot, [OUTBOUND_KEY]));
+    const ingress = () => encodeIngress(changes, this.trie.prove(stateRoot, [OUTBOUND_KEY, TIMESTAMP_KEY]));
     this.db.commitBlock({ hash: header.hash, number: header.number, header: encoded, extrinsics, justification, ingress }, () => {
       const r = batch.commit(header.number);
       assert.ok(bytesEqual(r.root, stateRoot), "committed state root differs from the computed one");

@@ -232,7 +232,7 @@ export class FakeNode {
         }
         const to = Math.min(from + max - 1, this.height);
         const blocks = [];
-        for (let n = from; n <= to; n++) blocks.push({ header: this.headers[n], messages: MessageList.codec.enc([]), proof: [] });
+        for (let n = from; n <= to; n++) blocks.push({ header: this.headers[n], messages: MessageList.codec.enc([]), timestamp: new Uint8Array(8), proof: [] });
         result = toHex(SyncBatch.codec.enc({ blocks, certificate: new Uint8Array() }));
         break;
       }

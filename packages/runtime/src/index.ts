@@ -30,3 +30,4 @@ export { PHA, EXISTENTIAL_DEPOSIT } from "./pallets/balances/constants.ts";
 export { inclusionFee } from "./pallets/transaction-payment/fees.ts";
 export { SS58_PREFIX } from "./pallets/system/constants.ts";
 export { buildRuntimeMetadata, METADATA_VERSIONS } from "./metadata-assembly.ts";
+export { TimestampStorage } from "./pallets/timestamp/pallet.ts";

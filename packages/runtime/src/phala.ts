@@ -7,3 +7,4 @@ export { PhalaRegistryStorage } from "./pallets/phala-registry/storage.ts";
 export { laneNextSequence } from "./pallets/phala-mq/pallet.ts";
 export * from "./pallets/phala-phat-contracts/types.ts";
 export { PhatContractsStorage, clusterPotAccount, CODE_SIZE_MAX } from "./pallets/phala-phat-contracts/pallet.ts";
+export * from "./pallets/phala-phat-contracts/wire.ts";

@@ -31,7 +31,7 @@ export function syncBatch(chain: Chain, from: number, maxBlocks: number): Uint8A
     const ingress = chain.db.ingressAt(n);
     if (!hash || !header || !ingress) throw new RpcError(4003, `Client error: block #${n} or its ingress proof is missing from this node's database`);
     const rec = decodeExact(IngressRecord, ingress);
-    blocks.push({ header, messages: rec.messages, proof: rec.proof });
+    blocks.push({ header, messages: rec.messages, timestamp: rec.timestamp, proof: rec.proof });
     lastHash = hash;
     if (announcedValidatorSet(decodeHeaderValue(header))) break;
   }

@@ -1,8 +1,8 @@
 import { T, type Infer } from "../../types/index.ts";
 
 /**
- * What pHost feeds pRuntime: finalized headers in order, each with its ingress messages and
- * a read proof of `PhalaMq.OutboundMessages` against its state root, and the commit
+ * What pHost feeds pRuntime: finalized headers in order, each with its ingress messages, its
+ * timestamp and a read proof of both against its state root, and the commit
  * certificate of the last header. A batch ends at the first header announcing a new
  * validator set, so that announcement is certified by the set that made it.
  */
@@ -10,6 +10,9 @@ export const SyncBlock = T.struct(["phala_pruntime", "SyncBlock"], {
   header: T.bytes,
   /** SCALE `Vec<Message>` as stored, or the encoding of an empty list when the key is absent. */
   messages: T.bytes,
+  /** SCALE u64 `Timestamp.Now` of the block (ms): block time for contracts, proven by the same proof. */
+  timestamp: T.bytes,
+  /** Read proof of `PhalaMq.OutboundMessages` and `Timestamp.Now` against the header's state root. */
   proof: T.vec(T.bytes),
 });
 export const SyncBatch = T.struct(["phala_pruntime", "SyncBatch"], {
