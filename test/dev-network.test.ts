@@ -6,7 +6,9 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { waitFor } from "./helpers/wait.ts";
 import { pruntimeInfo, TestChain } from "./helpers/pruntime.ts";
 
@@ -55,4 +57,29 @@ test("phala dev starts the whole network, shows its status and stops every proce
   for (const url of [`http://127.0.0.1:${RPC_PORT}`, ...[0, 1, 2].map((i) => `http://127.0.0.1:${PRUNTIME_PORT + i}/health`)]) {
     assert.equal(await answers(url), false, `${url} still answers after phala dev stopped`);
   }
+});
+
+test("if phala dev itself is killed with SIGKILL, the processes it started exit on their own", async () => {
+  const rpc = RPC_PORT + 1;
+  const pr = PRUNTIME_PORT + 5;
+  const base = mkdtempSync(join(tmpdir(), "phala-dev-kill-"));
+  const p = spawn(process.execPath, [PHALA_BIN, "dev", "--base-path", base, "--rpc-port", String(rpc), "--pruntime-port", String(pr)], { stdio: ["ignore", "pipe", "pipe"] });
+  let o = "";
+  p.stdout.on("data", (d) => (o += d));
+  p.stderr.on("data", (d) => (o += d));
+  try {
+    // The children are up once every pRuntime answers; no need to wait for the cluster.
+    await waitFor("the pRuntimes to answer", async () => {
+      if (p.exitCode !== null) throw new Error(`phala dev exited early:\n${o}`);
+      const up = await Promise.all([0, 1, 2].map((i) => answers(`http://127.0.0.1:${pr + i}/health`)));
+      return up.every(Boolean) ? true : undefined;
+    }, 60_000);
+  } finally {
+    p.kill("SIGKILL");
+  }
+  await waitFor("every child to exit", async () => {
+    const up = await Promise.all([`http://127.0.0.1:${rpc}`, ...[0, 1, 2].map((i) => `http://127.0.0.1:${pr + i}/health`)].map(answers));
+    return up.some(Boolean) ? undefined : true;
+  }, 30_000);
+  rmSync(base, { recursive: true, force: true });
 });

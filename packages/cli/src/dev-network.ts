@@ -95,7 +95,7 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
   let stopping = false;
   const launch = (name: string, args: string[]) => {
     const logFile = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PHALA_PARENT_PID: String(process.pid) } });
     proc.stdout!.pipe(logFile, { end: false });
     proc.stderr!.pipe(logFile, { end: false });
     proc.on("exit", (code, signal) => {

@@ -15,7 +15,26 @@ Commands:
 Set-up: npm install, then npm start (= phala dev).
 `;
 
+/**
+ * A process started by `phala dev` exits when `phala dev` is gone, even if it was killed with
+ * SIGKILL and could not stop its children: SIGTERM to ourselves runs the normal shutdown.
+ */
+function exitWithParent(): void {
+  const parent = Number(process.env.PHALA_PARENT_PID);
+  if (!Number.isSafeInteger(parent) || parent <= 1) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      clearInterval(timer);
+      process.kill(process.pid, "SIGTERM");
+    }
+  }, 1000);
+  timer.unref();
+}
+
 async function main(argv: string[]): Promise<void> {
+  exitWithParent();
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h") {
     process.stdout.write(HELP);
