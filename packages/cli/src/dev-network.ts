@@ -208,11 +208,14 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
 
 /** Gas price and storage deposits of the dev cluster, in plancks (1 PHA = 10^12). */
 const DEV_CLUSTER = { gasPrice: 1n, depositPerByte: 1_000n, depositPerItem: 100_000n };
+/** What //Alice and //Bob find in their cluster balance: 1,000 PHA. */
+const DEV_CLUSTER_FUNDING = 1_000n * 10n ** 12n;
 
 /** Creates the dev cluster of the workers (once per chain) and waits for its key on chain. */
 async function ensureCluster(chain: ChainHttp, workers: Member[], dead: () => string | undefined): Promise<string> {
   const id = clusterIdOf(0n);
-  if (!(await chain.storage(PhatContractsStorage.Clusters.key(id)))) {
+  const created = !(await chain.storage(PhatContractsStorage.Clusters.key(id)));
+  if (created) {
     const keys = await Promise.all(
       workers.map((w) =>
         waitFor(`${w.name} to register`, async () => {
@@ -239,6 +242,12 @@ async function ensureCluster(chain: ChainHttp, workers: Member[], dead: () => st
     });
   }
   await waitFor("the cluster key on chain", () => chain.storage(PhalaRegistryStorage.ClusterKeys.key(id)), 60_000, dead);
+  if (!created) return toHex(id);
+  // Gas inside the cluster is paid from cluster balances: fund the dev accounts people try first.
+  for (const name of ["//Alice", "//Bob"]) {
+    const who = keyPairFromUri(name, "sr25519");
+    await chain.signAndSubmit(who, { tag: "PhalaPhatContracts", value: { tag: "transfer_to_cluster", value: { amount: DEV_CLUSTER_FUNDING, cluster: id, dest_account: who.accountId } } });
+  }
   return toHex(id);
 }
 
@@ -264,4 +273,42 @@ export async function statusLines(net: DevNetwork): Promise<string[]> {
       return `  ${m.name.padEnd(10)} pRuntime http://127.0.0.1:${m.port}  synced #${i.syncedHeight}  ${i.registered ? "registered" : "not registered"}  ${role}  key ${i.identityKey.slice(0, 10)}…`;
     }),
   );
+}
+
+/** `phala dev`: starts the network, prints how to use it and its status, and stops it on Ctrl-C or SIGTERM. */
+export async function runDevNetwork(argv: string[]): Promise<void> {
+  const net = await startDevNetwork(argv);
+  let last = "";
+  let shownAt = 0;
+  // Reprint when a registration or role changes, and otherwise every half minute.
+  const show = async () => {
+    const lines = await statusLines(net);
+    const sig = lines.map((l) => l.replace(/synced #\d+/, "")).join("\n");
+    if (sig === last && Date.now() - shownAt < 30_000) return;
+    process.stdout.write(lines.join("\n") + "\n");
+    last = sig;
+    shownAt = Date.now();
+  };
+  process.stdout.write(
+    [
+      "",
+      "Phala dev network is running.",
+      `  RPC (WebSocket and HTTP): ws://127.0.0.1:${net.rpcPort}`,
+      "  Dev accounts //Alice … //Ferdie are endowed; //Alice is sudo and the validator.",
+      `  Cluster ${net.cluster} runs contracts on worker1 and worker2.`,
+      "  Ctrl-C stops every process.",
+      "",
+      ...contractSteps(net),
+      "",
+    ].join("\n"),
+  );
+  await show();
+  const timer = setInterval(() => void show(), 2000);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      clearInterval(timer);
+      process.stdout.write(`stopping (${sig})…\n`);
+      void net.stop().then(() => process.exit(0));
+    });
+  }
 }

@@ -1,8 +1,35 @@
-import { startNodeFromArgs, NODE_HELP } from "./node-command.ts";
 import { UsageError } from "./args.ts";
-import { DEV_HELP, contractSteps, startDevNetwork, statusLines } from "./dev-network.ts";
-import { PRUNTIME_HELP, startPruntimeFromArgs } from "./pruntime-command.ts";
-import { PHOST_HELP, startPhostFromArgs } from "./phost-command.ts";
+
+/**
+ * Each command's module is loaded only when it runs: a node never loads the contract
+ * toolchain, and `phala account` starts without the node, pRuntime and attestation code.
+ */
+const COMMANDS: Record<string, () => Promise<{ help: string; run(argv: string[]): Promise<unknown> }>> = {
+  node: async () => {
+    const m = await import("./node-command.ts");
+    return { help: m.NODE_HELP, run: (a) => m.startNodeFromArgs(a) };
+  },
+  pruntime: async () => {
+    const m = await import("./pruntime-command.ts");
+    return { help: m.PRUNTIME_HELP, run: (a) => m.startPruntimeFromArgs(a) };
+  },
+  phost: async () => {
+    const m = await import("./phost-command.ts");
+    return { help: m.PHOST_HELP, run: (a) => m.startPhostFromArgs(a) };
+  },
+  dev: async () => {
+    const m = await import("./dev-network.ts");
+    return { help: m.DEV_HELP, run: (a) => m.runDevNetwork(a) };
+  },
+  contract: async () => {
+    const m = await import("./contract-command.ts");
+    return { help: m.CONTRACT_HELP, run: (a) => m.runContract(a) };
+  },
+  account: async () => {
+    const m = await import("./account-command.ts");
+    return { help: m.ACCOUNT_HELP, run: (a) => m.runAccount(a) };
+  },
+};
 
 const HELP = `phala: Phala Network in TypeScript
 
@@ -11,6 +38,8 @@ Commands:
   phala pruntime [flags]  run a pRuntime, the worker's confidential runtime (phala pruntime --help)
   phala phost [flags]     run a pHost, the bridge between a node and a pRuntime (phala phost --help)
   phala dev  [flags]      run the local network: node, gatekeeper, two workers (phala dev --help)
+  phala contract <build|deploy|call|query|clusters>  confidential contracts (phala contract --help)
+  phala account [deposit] dev keys and balances; PHA into a cluster (phala account --help)
 
 Set-up: npm install, then npm start (= phala dev).
 `;
@@ -40,68 +69,14 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  const load = COMMANDS[cmd];
+  if (!load) throw new UsageError(`unknown command ${cmd}; see 'phala --help'`);
+  const command = await load();
   if (rest.includes("--help")) {
-    const help: Record<string, string> = { node: NODE_HELP, dev: DEV_HELP, pruntime: PRUNTIME_HELP, phost: PHOST_HELP };
-    process.stdout.write(help[cmd] ?? HELP);
+    process.stdout.write(command.help);
     return;
   }
-  switch (cmd) {
-    case "node": {
-      await startNodeFromArgs(rest);
-      return;
-    }
-    case "pruntime": {
-      await startPruntimeFromArgs(rest);
-      return;
-    }
-    case "phost": {
-      await startPhostFromArgs(rest);
-      return;
-    }
-    case "dev": {
-      await runDevNetwork(rest);
-      return;
-    }
-    default:
-      throw new UsageError(`unknown command ${cmd}; see 'phala --help'`);
-  }
-}
-
-async function runDevNetwork(argv: string[]): Promise<void> {
-  const net = await startDevNetwork(argv);
-  let last = "";
-  let shownAt = 0;
-  // Reprint when a registration or role changes, and otherwise every half minute.
-  const show = async () => {
-    const lines = await statusLines(net);
-    const sig = lines.map((l) => l.replace(/synced #\d+/, "")).join("\n");
-    if (sig === last && Date.now() - shownAt < 30_000) return;
-    process.stdout.write(lines.join("\n") + "\n");
-    last = sig;
-    shownAt = Date.now();
-  };
-  process.stdout.write(
-    [
-      "",
-      "Phala dev network is running.",
-      `  RPC (WebSocket and HTTP): ws://127.0.0.1:${net.rpcPort}`,
-      "  Dev accounts //Alice … //Ferdie are endowed; //Alice is sudo and the validator.",
-      `  Cluster ${net.cluster} runs contracts on worker1 and worker2.`,
-      "  Ctrl-C stops every process.",
-      "",
-      ...contractSteps(net),
-      "",
-    ].join("\n"),
-  );
-  await show();
-  const timer = setInterval(() => void show(), 2000);
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.once(sig, () => {
-      clearInterval(timer);
-      process.stdout.write(`stopping (${sig})…\n`);
-      void net.stop().then(() => process.exit(0));
-    });
-  }
+  await command.run(rest);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

@@ -20,7 +20,8 @@ export { ContractBuildError, type ContractBuildErrorCode } from "./build-error.t
  * Largest bundle accepted, in bytes: the chain's `upload_code` limit. A contract is held
  * in every cluster worker's memory and parsed on every load, so it is kept small.
  */
-export const CODE_SIZE_MAX = 512 * 1024;
+/** The chain's limit (PhalaPhatContracts::CodeSizeMax): a larger bundle could never be uploaded. */
+export const CODE_SIZE_MAX = 256 * 1024;
 
 /** Name of the global the bundle assigns; the VM reads `__contract.default` (contract ABI). */
 export const CONTRACT_GLOBAL_NAME = "__contract";

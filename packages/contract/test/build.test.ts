@@ -87,7 +87,7 @@ test("a bundle over the size limit is refused with its size and the limit", asyn
   const e = await buildError(buildContract(examplePath("token"), { codeSizeMax: 100 }));
   assert.equal(e.code, "CODE_TOO_LARGE");
   assert.match(e.message, /token\.ts bundles to \d+ bytes, over the limit of 100/);
-  assert.equal(CODE_SIZE_MAX, 512 * 1024);
+  assert.equal(CODE_SIZE_MAX, 256 * 1024);
   await assert.rejects(buildContract(examplePath("token"), { codeSizeMax: CODE_SIZE_MAX + 1 }), RangeError);
 });
 

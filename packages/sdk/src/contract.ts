@@ -1,0 +1,187 @@
+/**
+ * A handle on one contract: `send` (an encrypted command through the chain, its result
+ * read back from a worker) and `query` (an encrypted, certified request straight to a
+ * worker, its signed answer checked against chain state).
+ */
+import { bytesEqual, type KeyPair } from "@phala-ts/primitives";
+import { QueryResponse } from "@phala-ts/runtime/phala";
+import { decodeExact } from "@phala-ts/runtime/types";
+import { callResult, type CallResult } from "./call-outcome.ts";
+import type { ClientSettings, ContractDetails, PhalaClient } from "./client.ts";
+import { gasLimitArg } from "./client.ts";
+import { PhalaSdkError } from "./errors.ts";
+import { hex, idBytes, type Hex, type IdLike } from "./ids.ts";
+import { jsonBytes, type Json } from "./json.ts";
+import { DEFAULT_QUERY_CERT_TTL_MS } from "./limits.ts";
+import { awaitCommandResult, rotated, type ReachableWorker } from "./result-poll.ts";
+import { openQueryResponse, sealCommand, sealQuery, type QueryResponseValue } from "./wire-crypto.ts";
+import { postQuery } from "./worker-client.ts";
+
+export interface SendOptions {
+  gasLimit: bigint | number;
+  /** PHA (plancks) moved into the sender's balance inside the cluster first, to pay for gas. */
+  deposit?: bigint;
+  /** Time for a worker to serve the result after the command is final (default: the client's). */
+  resultTimeoutMs?: number;
+}
+
+export interface SendResult extends CallResult {
+  commandId: Hex;
+  blockNumber: number;
+  blockHash: Hex;
+  /** The worker whose result was read. */
+  worker: Hex;
+}
+
+export interface QueryOptions {
+  /** Lifetime of the query certificate (default 60 s); one is cached per signer until close to expiry. */
+  ttlMs?: number;
+  /** The worker to ask (its identity key); one of the cluster's workers by default. */
+  worker?: IdLike;
+  /** Reach the worker at this URL instead of its endpoint on chain (the answer is verified all the same). */
+  endpoint?: string;
+}
+
+export interface QueryResult extends CallResult {
+  worker: Hex;
+}
+
+export class PhalaContract {
+  readonly id: Hex;
+  readonly #client: PhalaClient;
+  readonly #id: Uint8Array;
+
+  constructor(client: PhalaClient, id: Uint8Array) {
+    this.#client = client;
+    this.#id = id;
+    this.id = hex(id);
+  }
+
+  get #settings(): ClientSettings {
+    return this.#client.settings;
+  }
+
+  /** The contract's on-chain record; CONTRACT_NOT_FOUND when absent. */
+  details(): Promise<ContractDetails> {
+    return this.#client.contractDetails(this.#id);
+  }
+
+  /**
+   * Sends a command: encrypted with a fresh ephemeral x25519 key to the contract's on-chain
+   * key, submitted with `push_contract_message`, and once final its result is read from a
+   * worker of the cluster and decrypted with that ephemeral key.
+   */
+  async send(signer: KeyPair, command: unknown, opts: SendOptions): Promise<SendResult> {
+    const gasLimit = gasLimitArg(opts.gasLimit);
+    const deposit = opts.deposit ?? 0n;
+    if (typeof deposit !== "bigint" || deposit < 0n) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", "deposit must be a non-negative bigint of plancks");
+    const input = jsonBytes(command, "command");
+    const info = await this.#client.contractInfo(this.#id);
+    if (!info) await this.details();
+    const keys = await this.#client.contractKeys(this.#id);
+    if (!keys) {
+      throw new PhalaSdkError(
+        "CONTRACT_KEY_MISSING",
+        "chain",
+        `contract ${this.id} has no public key on chain yet, and commands are never sent in plaintext; wait until its cluster publishes the key (waitForContractKey) and send again`,
+        { details: { contract: this.id } },
+      );
+    }
+    const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: this.#id, gasLimit, input });
+    try {
+      const included = await this.#client.submit(signer, "PhalaPhatContracts", "push_contract_message", { contract: this.#id, payload: sealed.payload, deposit });
+      const { outcome, worker } = await awaitCommandResult({
+        ...this.#settings,
+        workers: await this.#client.reachableWorkers(info!.cluster),
+        contractId: this.#id,
+        commandId: sealed.commandId,
+        contractEcdhPubkey: keys.ecdh_pubkey,
+        senderPrivateKey: sealed.senderPrivateKey,
+        timeoutMs: opts.resultTimeoutMs ?? this.#settings.resultTimeoutMs,
+        what: "command",
+      });
+      return { ...callResult(outcome, "command"), commandId: hex(sealed.commandId), blockNumber: included.blockNumber, blockHash: included.blockHash, worker: hex(worker) };
+    } finally {
+      sealed.senderPrivateKey.fill(0);
+    }
+  }
+
+  /** Queries the contract and returns its output (see `queryDetailed`). */
+  async query(signer: KeyPair, request: unknown, opts: QueryOptions = {}): Promise<Json> {
+    return (await this.queryDetailed(signer, request, opts)).output;
+  }
+
+  /**
+   * Queries the contract: the request is encrypted from a certified ephemeral key to a
+   * worker's registered key and carries a random nonce; the answer is accepted only when
+   * its signer is registered on chain and in the contract's cluster, the signature, query
+   * id and nonce echo all check, and it decrypts.
+   */
+  async queryDetailed(signer: KeyPair, request: unknown, opts: QueryOptions = {}): Promise<QueryResult> {
+    const input = jsonBytes(request, "query");
+    const ttlMs = opts.ttlMs ?? DEFAULT_QUERY_CERT_TTL_MS;
+    const contract = await this.details();
+    if (!contract.publicKeys) {
+      throw new PhalaSdkError("CONTRACT_KEY_MISSING", "chain", `contract ${this.id} has no public key on chain yet: its cluster has not instantiated it; wait and query again`, { details: { contract: this.id } });
+    }
+    const clusterId = idBytes(contract.cluster, "cluster id");
+    let candidates: ReachableWorker[];
+    if (opts.worker !== undefined) {
+      const pubkey = idBytes(opts.worker, "worker public key");
+      const w = await this.#client.workerDetails(pubkey);
+      if (!w.info) throw new PhalaSdkError("WORKER_NOT_FOUND", "chain", `worker ${w.pubkey} is not registered on chain; pick one of the cluster's workers`, { details: { worker: w.pubkey } });
+      const members = (await this.#client.clusterInfo(clusterId))?.workers ?? [];
+      if (!members.some((m) => bytesEqual(m, pubkey))) {
+        throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `worker ${w.pubkey} is not a member of the contract's cluster ${contract.cluster}; queries go only to its members`, {
+          details: { worker: w.pubkey, cluster: contract.cluster },
+        });
+      }
+      const url = opts.endpoint ?? w.endpoint?.url;
+      if (!url) throw new PhalaSdkError("NO_WORKER_ENDPOINT", "worker", `worker ${w.pubkey} has no endpoint on chain; pass its URL as endpoint`, { details: { worker: w.pubkey } });
+      candidates = [{ pubkey, ecdhPubkey: w.info.ecdh_pubkey, url }];
+    } else {
+      candidates = rotated(await this.#client.reachableWorkers(clusterId));
+      if (opts.endpoint !== undefined) candidates = [{ ...candidates[0], url: opts.endpoint }];
+    }
+    const cert = this.#client.certificates.get(signer, ttlMs);
+    const http = { fetch: this.#settings.fetch, timeoutMs: this.#settings.workerTimeoutMs };
+    let lastError: PhalaSdkError | undefined;
+    for (const w of candidates) {
+      const sealed = sealQuery({ contractId: this.#id, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: w.ecdhPubkey, input });
+      let bytes: Uint8Array;
+      try {
+        bytes = await postQuery(w.url, sealed.request, http);
+      } catch (e) {
+        // A worker that is down, busy or not synced up to the contract yet is skipped; an answer
+        // that fails verification is never retried away.
+        const status = e instanceof PhalaSdkError ? e.details?.status : undefined;
+        if (e instanceof PhalaSdkError && (e.code === "WORKER_UNREACHABLE" || (e.code === "WORKER_HTTP_ERROR" && (status === 404 || status === 503)))) {
+          lastError = e;
+          continue;
+        }
+        throw e;
+      }
+      let response: QueryResponseValue;
+      try {
+        response = decodeExact(QueryResponse, bytes);
+      } catch (e) {
+        throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${w.url} answered bytes that are not a QueryResponse; its pRuntime is incompatible with this SDK`, { cause: e });
+      }
+      // Membership and registration from chain state at answer time, never from the worker.
+      const [registeredWorker, cluster] = await Promise.all([this.#client.worker(response.worker), this.#client.clusterInfo(clusterId)]);
+      const outcome = openQueryResponse({
+        response,
+        queryId: sealed.queryId,
+        nonce: sealed.nonce,
+        ephemeralPrivateKey: cert.ephemeralPrivateKey,
+        registeredWorker,
+        clusterWorkers: cluster?.workers ?? [],
+      });
+      if (!bytesEqual(response.worker, w.pubkey)) {
+        throw new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(response.worker)}, not by ${hex(w.pubkey)} that the query was encrypted to; it is refused`);
+      }
+      return { ...callResult(outcome, "query"), worker: hex(response.worker) };
+    }
+    throw lastError ?? new PhalaSdkError("NO_WORKER_ENDPOINT", "worker", "no worker to query");
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * `@phala-ts/sdk`: connect to a Phala node, find clusters and workers, deploy confidential
+ * contracts, send them encrypted commands and ask them encrypted, verified queries.
+ */
+export { PhalaClient } from "./client.ts";
+export type {
+  PhalaClientOptions,
+  ClientSettings,
+  AccountBalance,
+  WorkerDetails,
+  ClusterDetails,
+  ContractDetails,
+  IncludedExtrinsic,
+  InstantiateParams,
+  InstantiateResult,
+  TransferToClusterParams,
+} from "./client.ts";
+export { PhalaContract } from "./contract.ts";
+export type { SendOptions, SendResult, QueryOptions, QueryResult } from "./contract.ts";
+export type { CallResult, ContractEventOut } from "./call-outcome.ts";
+export { callResult } from "./call-outcome.ts";
+export type { ChainEvent, ExtrinsicOutcome } from "./dispatch-outcome.ts";
+export { dispatchErrorName, extrinsicOutcome } from "./dispatch-outcome.ts";
+export { PhalaSdkError } from "./errors.ts";
+export type { PhalaSdkErrorCode, PhalaSdkErrorWhere, PhalaSdkErrorOptions } from "./errors.ts";
+export type { Hex, IdLike } from "./ids.ts";
+export type { Json } from "./json.ts";
+export { createQueryCertificate, QueryCertificateCache } from "./query-certificate.ts";
+export type { CertifiedKey } from "./query-certificate.ts";
+export { sealInitArgs, sealCommand, openCommandResult, sealQuery, openQueryResponse } from "./wire-crypto.ts";
+export type {
+  SealInitArgsParams,
+  SealCommandParams,
+  SealedCommand,
+  OpenCommandResultParams,
+  SealQueryParams,
+  SealedQuery,
+  OpenQueryResponseParams,
+  CommandResultValue,
+  QueryResponseValue,
+} from "./wire-crypto.ts";
+export type { ReachableWorker } from "./result-poll.ts";
+export type { WebSocketFactory, WebSocketLike } from "./websocket.ts";
+export type { FetchLike } from "./worker-client.ts";
+export {
+  DEFAULT_QUERY_CERT_TTL_MS,
+  DEFAULT_FINALIZATION_TIMEOUT_MS,
+  DEFAULT_CONTRACT_KEY_TIMEOUT_MS,
+  DEFAULT_RESULT_TIMEOUT_MS,
+  DEFAULT_WORKER_TIMEOUT_MS,
+} from "./limits.ts";
