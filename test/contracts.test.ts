@@ -73,7 +73,8 @@ test("the confidential token: balances move and only their holder sees them", as
   const token = client.contract(id);
   const sent = await token.send(alice, { op: "transfer", to: toHex(bob.accountId), amount: "2500" }, { gasLimit: GAS });
   assert.ok(sent.gasUsed > 0n);
-  assert.equal(sent.fee, sent.gasUsed * 1n, "the sender pays gas used at the cluster's gas price");
+  // Gas used at the cluster's gas price (1), plus the storage deposit for Bob's new balance entry.
+  assert.ok(sent.fee >= sent.gasUsed, `fee ${sent.fee} covers gas ${sent.gasUsed}`);
   assert.deepEqual(JSON.stringify(await token.query(alice, { op: "balance" })).includes("997500"), true);
   assert.deepEqual(JSON.stringify(await token.query(bob, { op: "balance" })).includes("2500"), true);
   await assert.rejects(token.send(bob, { op: "transfer", to: toHex(alice.accountId), amount: "999999" }, { gasLimit: GAS }), (e: unknown) => e instanceof PhalaSdkError && e.where === "contract");
@@ -121,7 +122,7 @@ test("forged and stale requests are refused with clear errors", async () => {
   const q = sealQuery({ contractId: id, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: workerEcdh, input });
   assert.equal((await post(q.request)).status, 200);
   const replay = await post(q.request);
-  assert.equal(replay.status, 400);
+  assert.equal(replay.status, 409);
   assert.equal(replay.body!.error.code, "NONCE_REPLAYED");
 
   // An expired certificate.
@@ -133,7 +134,7 @@ test("forged and stale requests are refused with clear errors", async () => {
   const forged = createQueryCertificate(bob, 60_000, Date.now());
   forged.certificate.body.account = alice.accountId;
   const wrong = await post(sealQuery({ contractId: id, certificate: forged.certificate, ephemeralPrivateKey: forged.ephemeralPrivateKey, workerEcdhPubkey: workerEcdh, input }).request);
-  assert.equal(wrong.status, 400);
+  assert.equal(wrong.status, 401);
   assert.match(wrong.body!.error.code, /SIGNATURE|CERT/);
 
   // A worker outside the cluster: the SDK refuses to ask it, and it refuses to answer.
@@ -141,7 +142,7 @@ test("forged and stale requests are refused with clear errors", async () => {
   const gk = net.members[0];
   const toGk = sealQuery({ contractId: id, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: fromHex(gk.info.ecdhKey), input });
   const r = await fetch(`http://127.0.0.1:${gk.pruntime.port}/query`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: toGk.request });
-  assert.equal(r.status, 400);
+  assert.ok(r.status === 403 || r.status === 404, String(r.status));
   assert.match(((await r.json()) as any).error.code, /NOT_IN_CLUSTER|CONTRACT_NOT_FOUND/);
 
   // Tampered command ciphertext: executed by nobody, reported to its sender as undecryptable.

@@ -1,6 +1,7 @@
 /**
- * Sync throughput, in process: builds a realistic chain (a state of a few hundred keys,
- * real read proofs of PhalaMq.OutboundMessages, a single-validator certificate per batch),
+ * Sync throughput, in process: builds a realistic chain (a state of a few hundred keys, one
+ * real read proof of PhalaMq.OutboundMessages and Timestamp.Now per block, both verified, a
+ * single-validator certificate per batch),
  * then times SCALE decoding plus `PruntimeCore.sync` (light client, egress counters,
  * dispatch, checkpoints every 1000 blocks on a temp dir) of 20,000 blocks in batches of 1000.
  *   node --import tsx packages/pruntime/bench/sync.ts

@@ -1,6 +1,8 @@
 /**
  * Checkpoints (ARCHITECTURE §5): one sealed snapshot of everything pRuntime must not lose:
- * its keys, the light client's position, the egress queues and the gatekeeper state machine.
+ * its keys, the light client's position, the egress queues, the gatekeeper state machine and
+ * the clusters and contracts (cluster secrets held, contract storage, balances, results).
+ * Contract code lives in sealed files of its own, named by hash (code-store.ts).
  * A restart loads it and continues from its height; the chain re-feeds the blocks after it,
  * and because processing is deterministic the same egress comes out again.
  */
@@ -8,14 +10,23 @@ import { T, decodeExact, type Infer } from "@phala-ts/runtime/types";
 import { ValidatorSet } from "@phala-ts/runtime/consensus";
 import { MessageOrigin, SignedMessage } from "@phala-ts/runtime/phala";
 import { PruntimeError } from "./errors.ts";
+import { ContractsSnapshot, emptyContractsSnapshot } from "./contracts.ts";
 import { GatekeeperSnapshot } from "./gatekeeper.ts";
 import type { Sealer } from "./sealer.ts";
 
 /** Bumped whenever the layout below changes; an older pRuntime refuses a newer checkpoint. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
 export const CHECKPOINT_SEALED_NAME = "checkpoint";
 
 const Key32 = T.fixedBytes(32);
+
+const EgressCheckpoint = T.struct(["phala_pruntime", "EgressCheckpoint"], {
+  origin: MessageOrigin,
+  chain_count: T.u64,
+  next_sequence: T.u64,
+  dropped: T.u64,
+  pending: T.vec(SignedMessage),
+});
 
 export const Checkpoint = T.struct(["phala_pruntime", "Checkpoint"], {
   version: T.u32,
@@ -27,21 +38,46 @@ export const Checkpoint = T.struct(["phala_pruntime", "Checkpoint"], {
       genesis_hash: Key32,
       height: T.u32,
       hash: Key32,
+      /** Timestamp.Now of the block at `height`. */
+      timestamp_ms: T.u64,
       validator_set: ValidatorSet,
-      egress: T.vec(
-        T.struct(["phala_pruntime", "EgressCheckpoint"], {
-          origin: MessageOrigin,
-          chain_count: T.u64,
-          next_sequence: T.u64,
-          dropped: T.u64,
-          pending: T.vec(SignedMessage),
-        }),
-      ),
+      egress: T.vec(EgressCheckpoint),
       gatekeeper: GatekeeperSnapshot,
+      contracts: ContractsSnapshot,
     }),
   ),
 });
 export type CheckpointValue = Infer<typeof Checkpoint>;
+
+/**
+ * Format 1 (issue 3): no block time and no contracts. Such a pRuntime never saw a cluster
+ * (there were none), so it loads with an empty contracts state and block time 0 until the
+ * next synced block.
+ */
+export const CheckpointV1 = T.struct(["phala_pruntime", "CheckpointV1"], {
+  version: T.u32,
+  identity_seed: Key32,
+  ecdh_private_key: Key32,
+  chain: T.option(
+    T.struct(["phala_pruntime", "ChainCheckpointV1"], {
+      genesis_hash: Key32,
+      height: T.u32,
+      hash: Key32,
+      validator_set: ValidatorSet,
+      egress: T.vec(EgressCheckpoint),
+      gatekeeper: GatekeeperSnapshot,
+    }),
+  ),
+});
+
+function fromV1(v1: Infer<typeof CheckpointV1>): CheckpointValue {
+  const c = v1.chain;
+  return {
+    ...v1,
+    version: CHECKPOINT_FORMAT_VERSION,
+    chain: c === undefined ? undefined : { ...c, timestamp_ms: 0n, contracts: emptyContractsSnapshot() },
+  };
+}
 
 export function saveCheckpoint(sealer: Sealer, checkpoint: CheckpointValue): void {
   const bytes = Checkpoint.codec.enc(checkpoint);
@@ -59,6 +95,7 @@ export function loadCheckpoint(sealer: Sealer): CheckpointValue | undefined {
   try {
     if (bytes.length < 4) throw new RangeError("shorter than its version");
     const version = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24);
+    if (version === 1) return fromV1(decodeExact(CheckpointV1, bytes));
     if (version !== CHECKPOINT_FORMAT_VERSION) {
       throw new PruntimeError("CHECKPOINT_INVALID", `the checkpoint has format ${version}; this pRuntime reads ${CHECKPOINT_FORMAT_VERSION}. Run the pRuntime version that wrote it`);
     }

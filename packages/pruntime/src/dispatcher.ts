@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import type { MessageValue } from "@phala-ts/runtime/phala";
 
-export type MessageHandler = (message: MessageValue, blockNumber: number) => void;
+/** The proven block a message arrived in. */
+export interface BlockInfo {
+  readonly number: number;
+  /** `Timestamp.Now` of the block (unix ms), proven with its messages. */
+  readonly timestampMs: bigint;
+}
+
+export type MessageHandler = (message: MessageValue, block: BlockInfo) => void;
 
 interface Route {
   topic: Uint8Array;
@@ -35,12 +42,12 @@ export class Dispatcher {
   }
 
   /** Hands `message` to its topic's handler; false if no handler wants the topic. */
-  dispatch(message: MessageValue, blockNumber: number): boolean {
+  dispatch(message: MessageValue, block: BlockInfo): boolean {
     const routes = this.#byLength.get(message.destination.length);
     if (routes !== undefined) {
       for (const r of routes) {
         if (sameBytes(r.topic, message.destination)) {
-          r.handler(message, blockNumber);
+          r.handler(message, block);
           return true;
         }
       }
@@ -49,7 +56,7 @@ export class Dispatcher {
     return false;
   }
 
-  /** Messages on topics nobody handles (contract and cluster topics arrive in later issues). */
+  /** Messages on topics nobody handles. */
   get unrouted(): number {
     return this.#unrouted;
   }

@@ -51,6 +51,19 @@ export class EgressQueue {
     }
   }
 
+  /**
+   * Starts counting `origin` (a cluster, on every pRuntime, from its creation on) so that a
+   * member that gets its key later already knows the origin's next sequence.
+   */
+  track(origin: MessageOriginValue): void {
+    const key = originKey(origin);
+    if (!this.#queues.has(key)) this.#queues.set(key, { origin, chainCount: 0n, nextSequence: 0n, dropped: 0n, pending: [] });
+  }
+
+  tracks(origin: MessageOriginValue): boolean {
+    return this.#queues.has(originKey(origin));
+  }
+
   private queue(origin: MessageOriginValue): OriginQueue {
     const q = this.#queues.get(originKey(origin));
     assert.ok(q !== undefined, "egress for an origin this pRuntime does not sign for");
@@ -93,7 +106,7 @@ export class EgressQueue {
   /** Counts a message seen in synced OutboundMessages; true if it was one of ours (and is purged). */
   observe(message: MessageValue): boolean {
     const tag = message.sender.tag;
-    if (tag !== "Worker" && tag !== "Gatekeeper") return false;
+    if (tag !== "Worker" && tag !== "Gatekeeper" && tag !== "Cluster") return false;
     const q = this.#queues.get(originKey(message.sender));
     if (q === undefined) return false;
     const seq = q.chainCount;

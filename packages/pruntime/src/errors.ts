@@ -4,7 +4,16 @@
  */
 
 /** Why a sync batch was refused; the light client's state is unchanged whenever one is thrown. */
-export type SyncErrorCode = "BAD_LINK" | "BAD_CERTIFICATE" | "BAD_PROOF" | "MESSAGES_MISMATCH" | "NOT_NEXT" | "MALFORMED" | "NOT_INITIALIZED";
+export type SyncErrorCode =
+  | "BAD_LINK"
+  | "BAD_CERTIFICATE"
+  | "BAD_PROOF"
+  | "MESSAGES_MISMATCH"
+  /** The block's timestamp is not the proven `Timestamp.Now`. */
+  | "TIMESTAMP_MISMATCH"
+  | "NOT_NEXT"
+  | "MALFORMED"
+  | "NOT_INITIALIZED";
 
 export type PruntimeErrorCode =
   | SyncErrorCode
@@ -26,6 +35,22 @@ export type PruntimeErrorCode =
   /** The requested TEE has no provider in this pRuntime. */
   | "UNSUPPORTED_TEE"
   | "BAD_REQUEST"
+  /** Queries (POST /query): the certificate's signature does not verify. */
+  | "BAD_SIGNATURE"
+  /** The query certificate's `expires_at` has passed by this worker's clock. */
+  | "CERT_EXPIRED"
+  /** The query is encrypted from another key than the certificate's ephemeral key. */
+  | "EPHEMERAL_KEY_MISMATCH"
+  /** The query does not decrypt with this worker's x25519 key. */
+  | "DECRYPT_FAILED"
+  /** The account already used this nonce while its certificate lives. */
+  | "NONCE_REPLAYED"
+  /** Too many live nonces are remembered; retry later. */
+  | "NONCE_CACHE_FULL"
+  /** No contract with this id is known (yet). */
+  | "CONTRACT_NOT_FOUND"
+  /** The contract exists but this worker does not run it. */
+  | "NOT_IN_CLUSTER"
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
   | "BODY_TOO_LARGE"

@@ -16,6 +16,8 @@ import assert from "node:assert/strict";
 import { bytesEqual, utf8, type KeyPair } from "@phala-ts/primitives";
 import { T, decodeExact, type Infer, type Type } from "@phala-ts/runtime/types";
 import {
+  ClusterKeyPublished,
+  ContractTopics,
   MasterKeyDistribution,
   MasterKeyHistory,
   MasterKeyRotated,
@@ -31,6 +33,7 @@ import {
 import type { Dispatcher } from "./dispatcher.ts";
 import type { EgressQueue } from "./egress.ts";
 import type { WorkerKeys } from "./keys.ts";
+import { clusterSecretOf, encryptClusterKeyShare, publicKeysOf } from "./key-shares.ts";
 import { BEACON_RECORDS_MAX, GATEKEEPERS_MAX, MASTER_HISTORY_MAX, WORKERS_MAX } from "./limits.ts";
 import type { Logger } from "./logger.ts";
 import {
@@ -180,7 +183,7 @@ export class GatekeeperMachine {
 
   /** Subscribes the machine's handlers to their topics. */
   register(dispatcher: Dispatcher): void {
-    dispatcher.on(Topics.registryEvent, (m, n) => this.onRegistryEvent(m, n));
+    dispatcher.on(Topics.registryEvent, (m, b) => this.onRegistryEvent(m, b.number));
     dispatcher.on(Topics.masterPubkey, (m) => this.onMasterPubkey(m));
     dispatcher.on(Topics.keyDistribution, (m) => this.onKeyDistribution(m));
     dispatcher.on(Topics.randomBeacon, (m) => this.onRandomBeacon(m));
@@ -239,6 +242,58 @@ export class GatekeeperMachine {
     };
   }
 
+  // ------------------------------------------------------------------------------- clusters
+
+  /** Whether the chain has settled on a master key: cluster keys can be derived from then on. */
+  get masterEstablished(): boolean {
+    return this.#master !== undefined;
+  }
+
+  /**
+   * The rotation whose master secret derives the key of a cluster created now: the latest
+   * rotation this machine emitted (the key that also signs the cluster key's publication).
+   * Undefined before the master key is established.
+   */
+  currentRotationId(): number | undefined {
+    if (this.#master === undefined) return undefined;
+    return this.#rotations.length > 0 ? this.#rotations[this.#rotations.length - 1] : 0;
+  }
+
+  /** The x25519 key a registered worker published, if it is registered. */
+  workerEcdhKey(pubkey: Uint8Array): Uint8Array | undefined {
+    return this.#workers.get(keyOf(pubkey))?.ecdh_pubkey;
+  }
+
+  /**
+   * One Gatekeeper-origin `ClusterKeyPublished`: the cluster's public keys and one share per
+   * worker in `members` whose registered x25519 key can be encrypted to (decided from public
+   * data, so every pRuntime counts the same emissions and every holder builds the same bytes).
+   */
+  publishClusterKey(clusterId: Uint8Array, rotationId: number, members: readonly Uint8Array[]): void {
+    assert.ok(this.#master !== undefined, "cluster keys are published only once the master key is established");
+    const recipients: { pubkey: Uint8Array; ecdh: Uint8Array }[] = [];
+    for (const pubkey of members) {
+      const ecdh = this.workerEcdhKey(pubkey);
+      if (ecdh === undefined || !isUsableEcdhKey(ecdh)) {
+        this.#log.error("a cluster member has no usable registered ecdh key; no cluster key share is sent to it", { worker: pubkey });
+        continue;
+      }
+      recipients.push({ pubkey, ecdh });
+    }
+    this.emitGatekeeper(utf8(ContractTopics.clusterKey), () => {
+      const master = this.#held.find((r) => r.rotation_id === rotationId);
+      // Holders keep every rotation (their history is projected on receipt), so this cannot miss.
+      assert.ok(master !== undefined, `the master secret of rotation ${rotationId} is held`);
+      const secret = clusterSecretOf(master.secret, clusterId);
+      try {
+        const shares = recipients.map((r) => encryptClusterKeyShare(master.secret, clusterId, r.pubkey, r.ecdh, secret));
+        return ClusterKeyPublished.codec.enc({ cluster: clusterId, keys: publicKeysOf(secret), shares });
+      } finally {
+        secret.fill(0);
+      }
+    });
+  }
+
   // ------------------------------------------------------------------------------- helpers
 
   private isGatekeeper(pubkey: Uint8Array): boolean {
@@ -265,14 +320,15 @@ export class GatekeeperMachine {
    * signed only by holders of the master key. `build` returns the payload; `after` runs once
    * the message is signed (a rotation switches keys there).
    */
-  private emitGatekeeper(topicName: keyof typeof Topics, build: (current: MasterKeyRecord) => Uint8Array, after?: () => void): void {
+  private emitGatekeeper(topicName: keyof typeof Topics | Uint8Array, build: (current: MasterKeyRecord) => Uint8Array, after?: () => void): void {
     const sequence = this.#gkEmitted;
     this.#gkEmitted++;
     if (this.#held.length === 0) return;
     const current = this.#held[this.#held.length - 1];
     const payload = build(current);
     const signer = this.currentSigner();
-    this.#egress.push({ sender: GATEKEEPER_ORIGIN, destination: topic(topicName), payload }, sequence, (p) => signer.sign(p));
+    const destination = typeof topicName === "string" ? topic(topicName) : topicName;
+    this.#egress.push({ sender: GATEKEEPER_ORIGIN, destination, payload }, sequence, (p) => signer.sign(p));
     after?.();
     this.#needsCheckpoint = true;
   }

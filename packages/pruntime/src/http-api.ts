@@ -1,6 +1,6 @@
 /**
- * pRuntime's HTTP API (contract: .tmp/contract.md, "pRuntime HTTP API"). JSON everywhere except
- * the SCALE body of /sync. Bodies are bounded, every request gets an answer, bad input gets a
+ * pRuntime's HTTP API (contract: .tmp/contract.md, "pRuntime HTTP API" and "contracts"). JSON
+ * everywhere except the SCALE bodies of /sync and /query (and /query's SCALE answer). Bodies are bounded, every request gets an answer, bad input gets a
  * 4xx `{ error: { code, message } }`, and nothing a client sends can crash the server.
  * The handlers only translate: state lives in PruntimeCore, whose calls are synchronous, so
  * no request observes another half-done.
@@ -11,7 +11,7 @@ import { SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@
 import { encodeEvidence, type AttestationProvider } from "@phala-ts/attestation";
 import { PruntimeError, SyncError, type PruntimeErrorCode } from "./errors.ts";
 import { decodeSyncBatch } from "./light-client.ts";
-import { ENDPOINT_URL_LENGTH_MAX, JSON_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
+import { ENDPOINT_URL_LENGTH_MAX, JSON_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
 import type { Logger } from "./logger.ts";
 import type { PruntimeCore } from "./pruntime.ts";
 import { PRUNTIME_VERSION } from "./version.ts";
@@ -31,13 +31,27 @@ function statusOf(code: PruntimeErrorCode): number {
     case "BAD_CERTIFICATE":
     case "BAD_PROOF":
     case "MESSAGES_MISMATCH":
+    case "TIMESTAMP_MISMATCH":
     case "NOT_NEXT":
     case "MALFORMED":
     case "NOT_INITIALIZED":
     case "BAD_REQUEST":
       return 400;
+    case "DECRYPT_FAILED":
+    case "EPHEMERAL_KEY_MISMATCH":
+      return 400;
+    case "BAD_SIGNATURE":
+    case "CERT_EXPIRED":
+      return 401;
+    case "NOT_IN_CLUSTER":
+      return 403;
     case "NOT_FOUND":
+    case "CONTRACT_NOT_FOUND":
       return 404;
+    case "NONCE_REPLAYED":
+      return 409;
+    case "NONCE_CACHE_FULL":
+      return 503;
     case "METHOD_NOT_ALLOWED":
       return 405;
     case "GENESIS_MISMATCH":
@@ -59,6 +73,20 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? Number(v) : v));
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A binary answer (SCALE), as opposed to the JSON every other route returns. */
+class BinaryBody {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+function sendBytes(res: ServerResponse, bytes: Uint8Array): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length });
+  res.end(bytes);
 }
 
 function sendError(res: ServerResponse, e: PruntimeError): void {
@@ -152,7 +180,38 @@ export function pruntimeInfo(core: PruntimeCore, tee: string): Record<string, un
     beaconMismatches: s.beaconMismatches,
     egressConflicts: s.egressConflicts,
     gatekeeperSequence: Number(s.gatekeeperSequence),
+    clusters: core.clusters().map((c) => ({ id: toHex(c.id), holdsKey: c.holdsKey })),
   };
+}
+
+/** `GET /contracts/<id>` and `GET /contracts/<id>/results/<commandId>`. */
+function contractRoute(core: PruntimeCore, path: string): unknown {
+  const parts = path.split("/");
+  // ["", "contracts", id] or ["", "contracts", id, "results", commandId]
+  if (parts.length === 3 || (parts.length === 5 && parts[3] === "results")) {
+    const contract = hexParam(parts[2], "the contract id", 32);
+    if (parts.length === 5) {
+      const commandId = hexParam(parts[4], "the command id", 32);
+      const result = core.commandResult(contract, commandId);
+      if (result === undefined) {
+        throw new PruntimeError("NOT_FOUND", "this worker has no result for this command: it has not executed it yet, does not run the contract, or dropped it as too old");
+      }
+      return { result: toHex(result) };
+    }
+    const info = core.contractInfo(contract);
+    if (info === undefined) throw new PruntimeError("NOT_FOUND", "no such contract (or this worker has not synced its instantiation yet)");
+    return {
+      cluster: toHex(info.cluster),
+      codeHash: toHex(info.codeHash),
+      deployer: toHex(info.deployer),
+      running: info.running,
+      stateHash: info.stateHash === undefined ? null : toHex(info.stateHash),
+      commands: Number(info.commands),
+      storageItems: info.storageItems,
+      storageBytes: info.storageBytes,
+    };
+  }
+  throw new PruntimeError("NOT_FOUND", `no such endpoint ${path}`);
 }
 
 type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
@@ -202,6 +261,10 @@ export function createPruntimeServer(modules: HttpApiModules): Server {
         return { syncedHeight: result.height, syncedHash: toHex(result.hash) };
       },
     },
+    "/query": {
+      method: "POST",
+      handle: async (req) => new BinaryBody(core.query(await readBody(req, QUERY_BODY_BYTES_MAX))),
+    },
     "/egress": {
       method: "GET",
       handle: async () => ({ messages: core.pendingEgress().map((m) => toHex(SignedMessage.codec.enc(m))) }),
@@ -227,14 +290,19 @@ export function createPruntimeServer(modules: HttpApiModules): Server {
       sendError(res, new PruntimeError("BAD_REQUEST", "the request URL does not parse"));
       return;
     }
-    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    const contracts = url.pathname.startsWith("/contracts/");
+    const route = contracts
+      ? { method: "GET" as const, handle: async () => contractRoute(core, url.pathname) }
+      : Object.hasOwn(routes, url.pathname)
+        ? routes[url.pathname]
+        : undefined;
     const run = async (): Promise<unknown> => {
       if (route === undefined) throw new PruntimeError("NOT_FOUND", `no such endpoint ${url.pathname}`);
       if (req.method !== route.method) throw new PruntimeError("METHOD_NOT_ALLOWED", `${url.pathname} takes ${route.method}`);
       return route.handle(req, url);
     };
     run().then(
-      (body) => sendJson(res, 200, body),
+      (body) => (body instanceof BinaryBody ? sendBytes(res, body.bytes) : sendJson(res, 200, body)),
       (e: unknown) => {
         if (e instanceof PruntimeError) {
           if (e instanceof SyncError) log.warn("sync batch refused", { code: e.code, reason: e.message });

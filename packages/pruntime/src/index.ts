@@ -5,7 +5,7 @@ export { PruntimeError, SyncError, type PruntimeErrorCode, type SyncErrorCode } 
 export { DevSealer, writeFileAtomic, SEALED_FORMAT_VERSION, type Sealer } from "./sealer.ts";
 export { WorkerKeys } from "./keys.ts";
 export { LightClient, genesisState, verifyBatch, decodeSyncBatch, type LightClientState, type VerifiedBatch, type VerifiedBlock } from "./light-client.ts";
-export { Dispatcher, type MessageHandler } from "./dispatcher.ts";
+export { Dispatcher, type MessageHandler, type BlockInfo } from "./dispatcher.ts";
 export { EgressQueue, type EgressOriginSnapshot } from "./egress.ts";
 export { GatekeeperMachine, GatekeeperSnapshot, type GatekeeperStatus, type GatekeeperSnapshotValue } from "./gatekeeper.ts";
 export {
@@ -19,6 +19,23 @@ export {
   MASTER_ROTATION_DOMAIN,
 } from "./master-key.ts";
 export { Checkpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue } from "./checkpoint.ts";
+export { ContractsMachine, ContractsSnapshot, type ContractsSnapshotValue, type ContractInfo, type ClusterStatus } from "./contracts.ts";
+export { ContractStorage, StorageEntries, type StorageWrites, type StorageDelta } from "./contract-storage.ts";
+export type { ContractRunner, ContractCall, ContractCallResult, CallEnv, CallMode, CallOrigin, ContractEventOut } from "./contract-runner.ts";
+export { createVmRunner } from "./vm-runner.ts";
+export { CommandResults } from "./command-results.ts";
+export { CodeStore } from "./code-store.ts";
+export { answerQuery, NonceCache, VerifiedCertificates, type QueryErrorCode } from "./queries.ts";
+export {
+  clusterSecretOf,
+  contractSecretOf,
+  publicKeysOf,
+  encryptClusterKeyShare,
+  decryptClusterKeyShare,
+  commandResultNonce,
+  callSeed,
+  CLUSTER_KEY_SHARE_LABEL,
+} from "./key-shares.ts";
 export { createPruntimeServer, pruntimeInfo } from "./http-api.ts";
 export { createAttestationProvider, assertSupportedTee, measureThisPruntime, PRUNTIME_TEES, type PruntimeTee } from "./attestation.ts";
 export { PRUNTIME_VERSION, PRUNTIME_RUNTIME_VERSION } from "./version.ts";
@@ -32,4 +49,13 @@ export {
   WORKERS_MAX,
   GATEKEEPERS_MAX,
   MASTER_HISTORY_MAX,
+  CLUSTERS_MAX,
+  CONTRACTS_MAX,
+  COMMAND_RESULTS_MAX,
+  CONTRACT_STORAGE_BYTES_MAX,
+  QUERY_BODY_BYTES_MAX,
+  QUERY_NONCES_MAX,
+  QUERY_GAS_LIMIT,
+  QUERY_TIME_LIMIT_MS,
+  INIT_GAS_MAX,
 } from "./limits.ts";

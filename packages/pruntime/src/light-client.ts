@@ -1,8 +1,9 @@
 /**
  * The light client (ARCHITECTURE §5): accepts chain data only when it is proven. A batch is
  * a run of headers linked by hash from the last synced block, a commit certificate of the
- * last header by the tracked validator set, and for every block a read proof of
- * `PhalaMq.OutboundMessages` against its state root. `verifyBatch` checks everything and
+ * last header by the tracked validator set, and for every block one read proof of
+ * `PhalaMq.OutboundMessages` and `Timestamp.Now` against its state root (the timestamp is the
+ * block time contracts see, so it is as proven as the messages). `verifyBatch` checks everything and
  * returns the next state without touching the current one; `commit` then swaps it in, so a
  * refused batch changes nothing.
  */
@@ -21,6 +22,7 @@ import {
   type HeaderValue,
   type ValidatorSetValue,
 } from "@phala-ts/runtime/consensus";
+import { TimestampStorage } from "@phala-ts/runtime";
 import { MessageList, PhalaMqStorage, SYNC_BATCH_BLOCKS_MAX, SyncBatch, type MessageValue, type SyncBatchValue } from "@phala-ts/runtime/phala";
 import { TrieError, verifyProof } from "@phala-ts/trie";
 import { SyncError } from "./errors.ts";
@@ -31,6 +33,8 @@ export interface LightClientState {
   readonly hash: Uint8Array;
   /** The set that certifies block height+1 onwards. */
   readonly validatorSet: ValidatorSetValue;
+  /** `Timestamp.Now` of the block at `height` (unix ms); 0 at genesis. */
+  readonly timestampMs: bigint;
 }
 
 export interface VerifiedBlock {
@@ -38,6 +42,8 @@ export interface VerifiedBlock {
   readonly hash: Uint8Array;
   /** The block's ingress messages, proven against its state root. */
   readonly messages: readonly MessageValue[];
+  /** `Timestamp.Now` of the block (unix ms), proven against its state root. */
+  readonly timestampMs: bigint;
 }
 
 export interface VerifiedBatch {
@@ -47,6 +53,9 @@ export interface VerifiedBatch {
 }
 
 const OUTBOUND_MESSAGES_KEY = PhalaMqStorage.OutboundMessages.key();
+const TIMESTAMP_KEY = TimestampStorage.Now.key();
+/** SCALE u64. */
+const TIMESTAMP_BYTES = 8;
 /** SCALE of an empty Vec: what a block without messages must carry. */
 const EMPTY_MESSAGE_LIST = Uint8Array.of(0);
 const NO_MESSAGES: readonly MessageValue[] = Object.freeze([]);
@@ -85,7 +94,7 @@ export function genesisState(genesisHeader: Uint8Array): LightClientState {
   if (set === undefined) throw new SyncError("MALFORMED", "the genesis header announces no validator set; is this a Phala chain?");
   checkValidatorSet(set, "the genesis header");
   const hash = headerHash(genesisHeader);
-  return Object.freeze({ genesisHash: hash, height: 0, hash, validatorSet: set });
+  return Object.freeze({ genesisHash: hash, height: 0, hash, validatorSet: set, timestampMs: 0n });
 }
 
 export function decodeSyncBatch(bytes: Uint8Array): SyncBatchValue {
@@ -96,21 +105,33 @@ export function decodeSyncBatch(bytes: Uint8Array): SyncBatchValue {
   }
 }
 
-function provenMessages(stateRoot: Uint8Array, proof: readonly Uint8Array[], claimed: Uint8Array, number: number): readonly MessageValue[] {
-  let proven: Uint8Array | null;
+function proven(stateRoot: Uint8Array, proof: readonly Uint8Array[], key: Uint8Array, what: string, number: number): Uint8Array | null {
   try {
-    proven = verifyProof(stateRoot, proof, OUTBOUND_MESSAGES_KEY);
+    return verifyProof(stateRoot, proof, key);
   } catch (e) {
-    if (e instanceof TrieError) throw new SyncError("BAD_PROOF", `the OutboundMessages proof of block ${number} does not verify against its state root: ${e.message}`, { cause: e });
+    if (e instanceof TrieError) throw new SyncError("BAD_PROOF", `the ${what} proof of block ${number} does not verify against its state root: ${e.message}`, { cause: e });
     throw e;
   }
-  if (proven === null) {
+}
+
+function provenTimestamp(stateRoot: Uint8Array, proof: readonly Uint8Array[], claimed: Uint8Array, number: number): bigint {
+  const value = proven(stateRoot, proof, TIMESTAMP_KEY, "Timestamp.Now", number);
+  // Every block sets Timestamp.Now, so an absent value is as wrong as a different one.
+  if (value === null) throw new SyncError("TIMESTAMP_MISMATCH", `block ${number} has no proven Timestamp.Now`);
+  if (!bytesEqual(value, claimed)) throw new SyncError("TIMESTAMP_MISMATCH", `block ${number}: the timestamp differs from the proven Timestamp.Now`);
+  if (value.length !== TIMESTAMP_BYTES) throw new SyncError("MALFORMED", `block ${number}: the proven Timestamp.Now is ${value.length} bytes, not a SCALE u64`);
+  return new DataView(value.buffer, value.byteOffset, TIMESTAMP_BYTES).getBigUint64(0, true);
+}
+
+function provenMessages(stateRoot: Uint8Array, proof: readonly Uint8Array[], claimed: Uint8Array, number: number): readonly MessageValue[] {
+  const value = proven(stateRoot, proof, OUTBOUND_MESSAGES_KEY, "OutboundMessages", number);
+  if (value === null) {
     if (!bytesEqual(claimed, EMPTY_MESSAGE_LIST)) {
       throw new SyncError("MESSAGES_MISMATCH", `block ${number} has no OutboundMessages, but the batch claims some`);
     }
     return NO_MESSAGES;
   }
-  if (!bytesEqual(proven, claimed)) throw new SyncError("MESSAGES_MISMATCH", `block ${number}: the messages differ from the proven OutboundMessages`);
+  if (!bytesEqual(value, claimed)) throw new SyncError("MESSAGES_MISMATCH", `block ${number}: the messages differ from the proven OutboundMessages`);
   try {
     // The same bytes; `claimed` is a buffer of its own, so the decoder needs no defensive copy.
     return decodeExact(MessageList, claimed);
@@ -144,7 +165,12 @@ export function verifyBatch(state: LightClientState, batch: SyncBatchValue): Ver
       throw new SyncError("MALFORMED", `block ${expected} announces a validator set but is not the last of the batch; cut the batch after it`);
     }
     const hash = headerHash(b.header);
-    blocks[i] = { number: expected, hash, messages: provenMessages(header.state_root, b.proof, b.messages, expected) };
+    blocks[i] = {
+      number: expected,
+      hash,
+      messages: provenMessages(header.state_root, b.proof, b.messages, expected),
+      timestampMs: provenTimestamp(header.state_root, b.proof, b.timestamp, expected),
+    };
     parentHash = hash;
     expected++;
     lastHeader = header;
@@ -168,7 +194,7 @@ export function verifyBatch(state: LightClientState, batch: SyncBatchValue): Ver
     }
     validatorSet = announced;
   }
-  const to: LightClientState = Object.freeze({ genesisHash: state.genesisHash, height: last.number, hash: last.hash, validatorSet });
+  const to: LightClientState = Object.freeze({ genesisHash: state.genesisHash, height: last.number, hash: last.hash, validatorSet, timestampMs: last.timestampMs });
   return { from: state, to, blocks };
 }
 

@@ -30,3 +30,46 @@ export const WORKERS_MAX = 1_000_000;
 export const GATEKEEPERS_MAX = 1024;
 /** Master keys kept (the first plus one per rotation); rotations are governance actions, rare. */
 export const MASTER_HISTORY_MAX = 4096;
+/**
+ * Clusters every pRuntime follows. Clusters are created by governance (Sudo), a handful per
+ * network; the bound keeps a broken chain from growing every checkpoint without limit.
+ */
+export const CLUSTERS_MAX = 4096;
+/** Contracts followed across all clusters: instantiation costs a deposit, so this is far off. */
+export const CONTRACTS_MAX = 1_000_000;
+/** Accounts with a balance inside one cluster; deposits cost PHA, so this is far off too. */
+export const CLUSTER_ACCOUNTS_MAX = 1_000_000;
+/** Distinct code hashes kept (each as one sealed file); uploads are paid and 256 KiB at most. */
+export const CODES_MAX = 65_536;
+/** Contract bundles kept parsed in memory; the rest are read back from their sealed files. */
+export const CODE_CACHE_MAX = 64;
+/**
+ * Command results kept for their senders to fetch. At ~200 bytes each this is ~20 MB in the
+ * checkpoint; a sender fetches its result within seconds, so 100k covers minutes at the
+ * 1,000 commands/s goal. Older results are dropped oldest first (a fetch then gets 404).
+ */
+export const COMMAND_RESULTS_MAX = 100_000;
+/**
+ * Storage one contract may hold (keys plus values, UTF-8 bytes). Deposits make storage
+ * expensive; this bound keeps one contract from filling a worker's memory and checkpoint.
+ */
+export const CONTRACT_STORAGE_BYTES_MAX = 64 * 1024 * 1024;
+/** Largest POST /query body: a certificate, an ephemeral key and an encrypted input of a few KiB. */
+export const QUERY_BODY_BYTES_MAX = 64 * 1024;
+/**
+ * Query nonces remembered (per account, until the certificate that carried them expires).
+ * Past this, new queries are refused (NONCE_CACHE_FULL) rather than forgetting nonces a
+ * replay could reuse; at 3,000 queries/s this allows certificates of ~3 minutes.
+ */
+export const QUERY_NONCES_MAX = 500_000;
+/** Gas of one query: read-only, so a fixed generous budget (the VM's units). */
+export const QUERY_GAS_LIMIT = 50_000_000n;
+/** Wall-clock cap of one query, on top of its gas: a query must never hold the worker. */
+export const QUERY_TIME_LIMIT_MS = 2_000;
+/**
+ * Gas of a contract's init: paid by no one (the deployer's balance is not charged for init),
+ * so it is capped at the same budget as one query.
+ */
+export const INIT_GAS_MAX = 50_000_000n;
+/** Query certificates remembered as verified (a hash each): one per client session is typical. */
+export const VERIFIED_CERTIFICATES_MAX = 65_536;

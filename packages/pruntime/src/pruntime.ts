@@ -1,10 +1,12 @@
 /**
- * pRuntime's core: one owner of all state, driven by three inputs (init, sync batches and
- * reads), with no I/O but the sealer. Sync is all-or-nothing for the light client; after a
+ * pRuntime's core: one owner of all state, driven by four inputs (init, sync batches, queries
+ * and reads), with no I/O but the sealer. Sync is all-or-nothing for the light client; after a
  * verified batch is committed, its messages go through the egress counters and the topic
- * dispatcher block by block, then the gatekeeper machine closes each block. Whenever secrets
- * or egress changed, a checkpoint is sealed before `sync` returns, so nothing leaves
- * pRuntime that a crash could make it forget.
+ * dispatcher block by block (with the block's proven time), then the gatekeeper and contracts
+ * machines close each block. Whenever secrets or egress changed, a checkpoint is sealed before
+ * `sync` returns, so nothing leaves pRuntime that a crash could make it forget. Everything
+ * else (contract state, results) is recomputed identically from the last checkpoint after a
+ * crash, because processing is deterministic.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -20,6 +22,9 @@ import {
   type WorkerRegistrationInfoValue,
 } from "@phala-ts/runtime/phala";
 import { loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue } from "./checkpoint.ts";
+import { CodeStore } from "./code-store.ts";
+import type { ContractRunner } from "./contract-runner.ts";
+import { ContractsMachine, type ClusterStatus, type ContractInfo } from "./contracts.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { EgressQueue } from "./egress.ts";
 import { PruntimeError, SyncError } from "./errors.ts";
@@ -27,6 +32,7 @@ import { GatekeeperMachine, type GatekeeperStatus } from "./gatekeeper.ts";
 import { WorkerKeys } from "./keys.ts";
 import { LightClient, genesisState, type LightClientState } from "./light-client.ts";
 import type { Logger } from "./logger.ts";
+import { NonceCache, VerifiedCertificates, answerQuery } from "./queries.ts";
 import type { Sealer } from "./sealer.ts";
 import { PRUNTIME_RUNTIME_VERSION } from "./version.ts";
 
@@ -42,6 +48,10 @@ export interface PruntimeCoreModules {
   sealer: Sealer;
   /** Randomness for keys; injected so simulations replay. */
   random?: (n: number) => Uint8Array;
+  /** The contract VM. Without one, a worker made member of a cluster stops (it could not follow its cluster). */
+  runner?: ContractRunner;
+  /** Wall clock (unix ms), for query certificate expiry only: the state machines never read it. */
+  clock?: () => number;
 }
 
 export interface SyncResult {
@@ -63,6 +73,7 @@ interface Chain {
   egress: EgressQueue;
   dispatcher: Dispatcher;
   gatekeeper: GatekeeperMachine;
+  contracts: ContractsMachine;
 }
 
 const GATEKEEPER_ORIGIN: MessageOriginValue = { tag: "Gatekeeper" };
@@ -76,6 +87,10 @@ export class PruntimeCore {
   readonly #options: PruntimeCoreOptions;
   readonly #sealer: Sealer;
   readonly #random: (n: number) => Uint8Array;
+  readonly #runner: ContractRunner | undefined;
+  readonly #clock: () => number;
+  readonly #codes: CodeStore;
+  readonly #queries = { nonces: new NonceCache(), certificates: new VerifiedCertificates() };
   readonly #log: Logger;
   #chain: Chain | undefined;
   #lastCheckpointHeight = 0;
@@ -87,6 +102,9 @@ export class PruntimeCore {
     this.#options = options;
     this.#sealer = modules.sealer;
     this.#random = modules.random ?? defaultRandom;
+    this.#runner = modules.runner;
+    this.#clock = modules.clock ?? Date.now;
+    this.#codes = new CodeStore(modules.sealer);
     this.#log = options.logger;
     this.keys = keys;
   }
@@ -106,7 +124,7 @@ export class PruntimeCore {
     if (saved.chain !== undefined) {
       const c = saved.chain;
       core.#chain = core.buildChain(
-        { genesisHash: c.genesis_hash, height: c.height, hash: c.hash, validatorSet: c.validator_set },
+        { genesisHash: c.genesis_hash, height: c.height, hash: c.hash, validatorSet: c.validator_set, timestampMs: c.timestamp_ms },
         c,
       );
       core.#lastCheckpointHeight = c.height;
@@ -130,7 +148,13 @@ export class PruntimeCore {
       saved?.gatekeeper,
     );
     gatekeeper.register(dispatcher);
-    return { lightClient: new LightClient(state), egress, dispatcher, gatekeeper };
+    const contracts = new ContractsMachine(
+      { keys: this.keys, logger: this.#log.child("contracts") },
+      { egress, gatekeeper, codes: this.#codes, runner: this.#runner },
+      saved?.contracts,
+    );
+    contracts.register(dispatcher);
+    return { lightClient: new LightClient(state), egress, dispatcher, gatekeeper, contracts };
   }
 
   private usable(): void {
@@ -175,12 +199,16 @@ export class PruntimeCore {
       for (const block of verified.blocks) {
         for (const message of block.messages) {
           chain.egress.observe(message);
-          chain.dispatcher.dispatch(message, block.number);
+          chain.dispatcher.dispatch(message, block);
         }
         chain.gatekeeper.endBlock(block.number);
+        chain.contracts.endBlock(block);
       }
       const height = verified.to.height;
-      if (chain.gatekeeper.takeCheckpointRequest() || height - this.#lastCheckpointHeight >= this.#options.checkpointIntervalBlocks) {
+      // Both requests are taken (and so reset) on every batch.
+      const gatekeeperRequest = chain.gatekeeper.takeCheckpointRequest();
+      const contractsRequest = chain.contracts.takeCheckpointRequest();
+      if (gatekeeperRequest || contractsRequest || height - this.#lastCheckpointHeight >= this.#options.checkpointIntervalBlocks) {
         this.checkpoint();
       }
     } catch (e) {
@@ -208,9 +236,11 @@ export class PruntimeCore {
               genesis_hash: chain.lightClient.state.genesisHash,
               height: chain.lightClient.state.height,
               hash: chain.lightClient.state.hash,
+              timestamp_ms: chain.lightClient.state.timestampMs,
               validator_set: chain.lightClient.state.validatorSet,
               egress: chain.egress.snapshot().map((e) => ({ origin: e.origin, chain_count: e.chainCount, next_sequence: e.nextSequence, dropped: e.dropped, pending: e.pending })),
               gatekeeper: chain.gatekeeper.snapshot(),
+              contracts: chain.contracts.snapshot(),
             },
     };
     try {
@@ -224,6 +254,7 @@ export class PruntimeCore {
       secrets.ecdhPrivateKey.fill(0);
       for (const r of value.chain?.gatekeeper.held ?? []) r.secret.fill(0);
       value.chain?.gatekeeper.candidate?.fill(0);
+      for (const c of value.chain?.contracts.clusters ?? []) c.secret?.fill(0);
     }
     this.#lastCheckpointHeight = chain?.lightClient.state.height ?? 0;
     this.#log.debug("checkpoint sealed", { height: this.#lastCheckpointHeight });
@@ -255,6 +286,39 @@ export class PruntimeCore {
       egressPending: chain?.egress.pendingCount() ?? 0,
       egressConflicts: chain?.egress.conflicts ?? 0,
     };
+  }
+
+  /**
+   * Answers a SCALE QueryRequest (issue 4 §6) against the state of the last synced block;
+   * throws PruntimeError with a query code (CERT_EXPIRED, NONCE_REPLAYED, ...) when refused.
+   */
+  query(requestBytes: Uint8Array): Uint8Array {
+    this.usable();
+    if (this.#chain === undefined) throw new PruntimeError("NOT_INITIALIZED", "pRuntime is not initialized; it answers queries once it follows a chain");
+    const chain = this.#chain;
+    const state = chain.lightClient.state;
+    return answerQuery(requestBytes, { blockNumber: state.height, timestampMs: state.timestampMs, nowMs: this.#clock() }, this.keys, chain.contracts, this.#queries);
+  }
+
+  /** SCALE CommandResult of an executed command, if this worker ran it and still keeps it. */
+  commandResult(contract: Uint8Array, commandId: Uint8Array): Uint8Array | undefined {
+    this.usable();
+    return this.#chain?.contracts.commandResult(contract, commandId);
+  }
+
+  contractInfo(contract: Uint8Array): ContractInfo | undefined {
+    this.usable();
+    return this.#chain?.contracts.contractInfo(contract);
+  }
+
+  /** Clusters this worker is a member of. */
+  clusters(): ClusterStatus[] {
+    return this.#chain?.contracts.clusters() ?? [];
+  }
+
+  /** An account's balance inside a cluster, as this pRuntime follows it. */
+  clusterBalance(cluster: Uint8Array, account: Uint8Array): bigint {
+    return this.#chain?.contracts.balance(cluster, account) ?? 0n;
   }
 
   /** What this worker registers with; its hash goes into the attestation's report data. */

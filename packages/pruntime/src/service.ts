@@ -7,6 +7,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { assertSupportedTee, createAttestationProvider } from "./attestation.ts";
+import type { ContractRunner } from "./contract-runner.ts";
+import { createVmRunner } from "./vm-runner.ts";
 import { PruntimeError } from "./errors.ts";
 import { createPruntimeServer } from "./http-api.ts";
 import { silentLogger, type Logger } from "./logger.ts";
@@ -31,6 +33,10 @@ export interface PruntimeOptions {
   measurement?: Uint8Array;
   /** Checkpoint and exit on SIGTERM/SIGINT (the CLI sets this; tests do not). */
   installSignalHandlers?: boolean;
+  /** The contract runner; by default the QuickJS contract VM. */
+  runner?: ContractRunner;
+  /** Wall clock for query certificates (unix ms); default Date.now. */
+  clock?: () => number;
 }
 
 export interface RunningPruntime {
@@ -77,13 +83,14 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
   const sealer = new DevSealer(options.dataDir);
   const unlock = lockDataDir(options.dataDir);
   try {
+    const runner = options.runner ?? (await createVmRunner({}, log.child("vm")));
     const core = PruntimeCore.open(
       {
         checkpointIntervalBlocks: options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL_BLOCKS,
         beaconIntervalBlocks: options.beaconInterval ?? DEFAULT_BEACON_INTERVAL_BLOCKS,
         logger: log,
       },
-      { sealer },
+      { sealer, runner, clock: options.clock },
     );
     const attestation = await createAttestationProvider(tee, core.keys, options.measurement);
     const server = createPruntimeServer({ core, attestation, logger: log.child("http") });

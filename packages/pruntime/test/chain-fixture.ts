@@ -1,11 +1,12 @@
 /**
  * Builds a real chain for tests and the bench: headers linked by hash, a Patricia-Merkle state
- * per block (with filler keys so proofs have a realistic depth), read proofs of
- * PhalaMq.OutboundMessages made by @phala-ts/trie, and commit certificates signed with
+ * per block (with filler keys so proofs have a realistic depth), one read proof of
+ * PhalaMq.OutboundMessages and Timestamp.Now per block made by @phala-ts/trie, and commit certificates signed with
  * ed25519 keys. Deterministic: the same calls give the same bytes.
  */
 import { blake2b256, concatBytes, devAccount, utf8, type KeyPair } from "@phala-ts/primitives";
 import { encodeCertificate, encodeHeader, headerHash, signPrecommit, validatorSetDigest, type HeaderValue, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
+import { TimestampStorage } from "@phala-ts/runtime";
 import { MessageList, PhalaMqStorage, type MessageValue, type SyncBatchValue } from "@phala-ts/runtime/phala";
 import { MemoryNodeDb, TrieStore } from "@phala-ts/trie";
 
@@ -15,6 +16,9 @@ export interface BuiltBlock {
   hash: Uint8Array;
   stateRoot: Uint8Array;
   messages: Uint8Array;
+  /** SCALE u64 Timestamp.Now. */
+  timestamp: Uint8Array;
+  timestampMs: bigint;
   proof: Uint8Array[];
 }
 
@@ -34,7 +38,17 @@ interface SetEntry {
 }
 
 const OUTBOUND = PhalaMqStorage.OutboundMessages.key();
+const TIMESTAMP = TimestampStorage.Now.key();
 const EMPTY_LIST = Uint8Array.of(0);
+/** Block times of the fixture: a fixed start and 6 s per block, unless a block is given its own. */
+export const FIXTURE_GENESIS_TIME_MS = 1_700_000_000_000n;
+export const FIXTURE_BLOCK_TIME_MS = 6_000n;
+
+export function encodeTimestamp(ms: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, ms, true);
+  return b;
+}
 /** A key every block writes (like System.Number), so each block has its own state root. */
 const COUNTER_KEY = concatBytes(blake2b256(utf8("System")).subarray(0, 16), blake2b256(utf8("Number")).subarray(0, 16));
 
@@ -89,13 +103,19 @@ export class ChainFixture {
     return entry;
   }
 
-  /** Appends a block carrying `messages`; `announce` makes it announce a new validator set. */
-  addBlock(messages: MessageValue[] = [], announce?: KeyPair[]): BuiltBlock {
+  /**
+   * Appends a block carrying `messages`; `announce` makes it announce a new validator set.
+   * Its time is `timestampMs`, by default FIXTURE_BLOCK_TIME_MS after the previous block.
+   */
+  addBlock(messages: MessageValue[] = [], announce?: KeyPair[], timestampMs?: bigint): BuiltBlock {
     const number = this.blocks.length + 1;
     const batch = this.store.batch(this.#root);
     const counter = new Uint8Array(4);
     new DataView(counter.buffer).setUint32(0, number, true);
     batch.set(COUNTER_KEY, counter);
+    const time = timestampMs ?? (number === 1 ? FIXTURE_GENESIS_TIME_MS : this.blocks[number - 2].timestampMs) + FIXTURE_BLOCK_TIME_MS;
+    const timestamp = encodeTimestamp(time);
+    batch.set(TIMESTAMP, timestamp);
     const encoded = messages.length > 0 ? MessageList.codec.enc(messages) : EMPTY_LIST;
     if (messages.length > 0) batch.set(OUTBOUND, encoded);
     else batch.delete(OUTBOUND);
@@ -113,7 +133,9 @@ export class ChainFixture {
       hash: headerHash(header),
       stateRoot: this.#root,
       messages: encoded,
-      proof: this.store.prove(this.#root, [OUTBOUND]),
+      timestamp,
+      timestampMs: time,
+      proof: this.store.prove(this.#root, [OUTBOUND, TIMESTAMP]),
     };
     this.blocks.push(block);
     return block;
@@ -138,7 +160,7 @@ export class ChainFixture {
 
   /** Blocks from..to with a certificate of `to` (by default a valid one). */
   batch(from: number, to: number, certificate?: Uint8Array): SyncBatchValue {
-    const blocks = this.blocks.slice(from - 1, to).map((b) => ({ header: b.header, messages: b.messages, proof: b.proof }));
+    const blocks = this.blocks.slice(from - 1, to).map((b) => ({ header: b.header, messages: b.messages, timestamp: b.timestamp, proof: b.proof }));
     return { blocks, certificate: certificate ?? this.certificate(to) };
   }
 }

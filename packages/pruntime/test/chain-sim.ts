@@ -1,13 +1,17 @@
 /**
  * A small model of the chain side of the message queue, for in-process tests: it takes the
  * pRuntimes' pending egress, accepts what the chain would (next sequence per origin, signature
- * by the origin's key, the first master key announcement from a gatekeeper, master rotations),
+ * by the origin's key, the first master key announcement from a gatekeeper, master rotations,
+ * cluster keys published by the gatekeepers and contract keys published by clusters),
  * puts accepted messages and pallet events into the next block's OutboundMessages (with real
  * proofs and certificates, via ChainFixture) and syncs every pRuntime through the light client.
  */
 import { bytesEqual, toHex, utf8, verifyEd25519 } from "@phala-ts/primitives";
 import { decodeExact } from "@phala-ts/runtime/types";
 import {
+  ClusterKeyPublished,
+  ContractKeyPublished,
+  ContractTopics,
   MasterKeyRotated,
   MasterPubkeyAnnouncement,
   Message,
@@ -15,6 +19,7 @@ import {
   Topics,
   egressSigningPayload,
   type MessageValue,
+  type PublicKeysValue,
   type RegistryEventValue,
   type SignedMessageValue,
 } from "@phala-ts/runtime/phala";
@@ -39,6 +44,9 @@ export class ChainSim {
   /** Every signed message the chain accepted, in order. */
   readonly accepted: SignedMessageValue[] = [];
   readonly refused: { reason: string; message: SignedMessageValue }[] = [];
+  /** Public keys the chain holds for clusters and contracts (PhalaRegistry.ClusterKeys / ContractKeys), by hex id. */
+  readonly clusterKeys = new Map<string, PublicKeysValue>();
+  readonly contractKeys = new Map<string, PublicKeysValue>();
 
   add(node: PruntimeCore): PruntimeCore {
     node.init(this.chain.genesisHeader);
@@ -61,6 +69,9 @@ export class ChainSim {
     } else if (m.sender.tag === "Gatekeeper") {
       key = this.masterPubkey;
       if (key === undefined) return "no master key";
+    } else if (m.sender.tag === "Cluster") {
+      key = this.clusterKeys.get(toHex(m.sender.value))?.pubkey;
+      if (key === undefined) return "no cluster key";
     } else return "origin cannot sign";
     const expected = this.nextSequence.get(this.originKey(m)) ?? 0n;
     if (s.sequence !== expected) return s.sequence < expected ? "stale" : "future";
@@ -68,9 +79,17 @@ export class ChainSim {
     return undefined;
   }
 
-  /** Effects the registry pallet applies to an accepted message. */
+  /** Effects the registry and contracts pallets apply to an accepted message. */
   private apply(m: MessageValue): void {
     const topic = Buffer.from(m.destination).toString("utf8");
+    if (topic === ContractTopics.clusterKey && m.sender.tag === "Gatekeeper") {
+      const k = decodeExact(ClusterKeyPublished, m.payload);
+      this.clusterKeys.set(toHex(k.cluster), k.keys);
+    }
+    if (topic === ContractTopics.contractKey && m.sender.tag === "Cluster") {
+      const k = decodeExact(ContractKeyPublished, m.payload);
+      this.contractKeys.set(toHex(k.contract), k.keys);
+    }
     if (topic === Topics.masterPubkey && m.sender.tag === "Worker" && this.masterPubkey === undefined && this.gatekeepers.has(toHex(m.sender.value))) {
       this.masterPubkey = decodeExact(MasterPubkeyAnnouncement, m.payload).master_pubkey;
     }

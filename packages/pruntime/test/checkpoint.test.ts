@@ -10,7 +10,8 @@ import { DevSealer } from "../src/sealer.ts";
 import { silentLogger } from "../src/logger.ts";
 import { ChainFixture } from "./chain-fixture.ts";
 import { ChainSim } from "./chain-sim.ts";
-import { seededRandom } from "./memory-sealer.ts";
+import { MemorySealer, seededRandom } from "./memory-sealer.ts";
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_SEALED_NAME, CheckpointV1, loadCheckpoint } from "../src/checkpoint.ts";
 
 function tempDir(t: { after: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), "pruntime-checkpoint-"));
@@ -81,4 +82,31 @@ test("re-processing after a crash gives the same egress bytes and keeps the mast
   sim.runTo(25);
   assert.deepEqual(sim.refused, []);
   assert.equal(a.status().beaconMismatches + b.status().beaconMismatches, 0);
+});
+
+test("a format-1 checkpoint (before contracts) loads with an empty contracts state", () => {
+  const sealer = new MemorySealer();
+  const chain = new ChainFixture({ fillerKeys: 16 });
+  for (let i = 0; i < 3; i++) chain.addBlock();
+  const first = PruntimeCore.open({ checkpointIntervalBlocks: 1, beaconIntervalBlocks: 5, logger: silentLogger }, { sealer, random: seededRandom(3) });
+  first.init(chain.genesisHeader);
+  first.sync(chain.batch(1, 2));
+  // Rewrite the sealed checkpoint the way issue 3's pRuntime wrote it.
+  const v2 = loadCheckpoint(sealer)!;
+  const c = v2.chain!;
+  sealer.seal(
+    CHECKPOINT_SEALED_NAME,
+    CheckpointV1.codec.enc({
+      version: 1,
+      identity_seed: v2.identity_seed,
+      ecdh_private_key: v2.ecdh_private_key,
+      chain: { genesis_hash: c.genesis_hash, height: c.height, hash: c.hash, validator_set: c.validator_set, egress: c.egress, gatekeeper: c.gatekeeper },
+    }),
+  );
+  const again = PruntimeCore.open({ checkpointIntervalBlocks: 1, beaconIntervalBlocks: 5, logger: silentLogger }, { sealer, random: seededRandom(3) });
+  assert.deepEqual(again.keys.identityPublicKey, first.keys.identityPublicKey);
+  assert.equal(again.status().syncedHeight, 2);
+  again.sync(chain.batch(3, 3));
+  assert.equal(loadCheckpoint(sealer)!.version, CHECKPOINT_FORMAT_VERSION);
+  assert.deepEqual(again.clusters(), []);
 });

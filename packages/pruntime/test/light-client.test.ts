@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { devAccount, utf8 } from "@phala-ts/primitives";
 import { decodeHeader, encodeHeader } from "@phala-ts/runtime/consensus";
-import { MessageList, SyncBatch, type MessageValue, type SyncBatchValue } from "@phala-ts/runtime/phala";
+import { MessageList, PhalaMqStorage, SyncBatch, type MessageValue, type SyncBatchValue } from "@phala-ts/runtime/phala";
 import { SyncError } from "../src/errors.ts";
 import { LightClient, decodeSyncBatch, genesisState } from "../src/light-client.ts";
-import { ChainFixture, message } from "./chain-fixture.ts";
+import { ChainFixture, FIXTURE_BLOCK_TIME_MS, FIXTURE_GENESIS_TIME_MS, encodeTimestamp, message } from "./chain-fixture.ts";
 
 const [alice, bob, charlie, dave] = (["Alice", "Bob", "Charlie", "Dave"] as const).map((n) => devAccount(n, "ed25519"));
 const registry = { tag: "Pallet" as const, value: utf8("PhalaRegistry") };
@@ -37,6 +37,12 @@ test("a proven, certified batch is accepted and its messages come out decoded", 
   assert.deepEqual(lc.state.hash, chain.hashAt(4));
   assert.deepEqual(v.blocks.map((b) => b.messages.length), [0, 3, 0, 1]);
   assert.deepEqual(v.blocks[1].messages[2].payload, utf8("m2"));
+  assert.deepEqual(
+    v.blocks.map((b) => b.timestampMs),
+    [1n, 2n, 3n, 4n].map((n) => FIXTURE_GENESIS_TIME_MS + n * FIXTURE_BLOCK_TIME_MS),
+    "every block carries its proven timestamp",
+  );
+  assert.equal(lc.state.timestampMs, FIXTURE_GENESIS_TIME_MS + 4n * FIXTURE_BLOCK_TIME_MS);
   // The next batch continues from there.
   chain.addBlock(msgs(2));
   lc.commit(lc.verify(chain.batch(5, 5)));
@@ -149,4 +155,25 @@ test("malformed input is refused with MALFORMED", () => {
   garbled.blocks[0] = { ...garbled.blocks[0], header: new Uint8Array(5) };
   expectRefused(lc, garbled, "MALFORMED");
   assert.throws(() => genesisState(chain.blocks[0].header), (e: unknown) => e instanceof SyncError && e.code === "MALFORMED");
+});
+
+test("a timestamp other than the proven Timestamp.Now is refused", () => {
+  const chain = chainWith([msgs(2), []]);
+  const lc = new LightClient(genesisState(chain.genesisHeader));
+  const later = chain.batch(1, 2);
+  later.blocks[1] = { ...later.blocks[1], timestamp: encodeTimestamp(chain.blocks[1].timestampMs + 1n) };
+  expectRefused(lc, later, "TIMESTAMP_MISMATCH");
+  const swapped = chain.batch(1, 2);
+  swapped.blocks[0] = { ...swapped.blocks[0], timestamp: chain.blocks[1].timestamp };
+  expectRefused(lc, swapped, "TIMESTAMP_MISMATCH");
+  const short = chain.batch(1, 2);
+  short.blocks[0] = { ...short.blocks[0], timestamp: chain.blocks[0].timestamp.subarray(0, 4) };
+  expectRefused(lc, short, "TIMESTAMP_MISMATCH");
+  // A proof of the messages alone does not prove the timestamp.
+  const partial = chain.batch(1, 2);
+  const messagesOnly = chain.store.prove(chain.blocks[1].stateRoot, [PhalaMqStorage.OutboundMessages.key()]);
+  partial.blocks[1] = { ...partial.blocks[1], proof: messagesOnly };
+  expectRefused(lc, partial, "BAD_PROOF");
+  lc.commit(lc.verify(chain.batch(1, 2)));
+  assert.equal(lc.state.timestampMs, chain.blocks[1].timestampMs);
 });

@@ -1,0 +1,247 @@
+/**
+ * Encrypted queries (ARCHITECTURE §6, issue 4 §6): straight from a user to this worker, never
+ * through the chain. A query carries a certificate in which an account vouches for an
+ * ephemeral x25519 key until a time; its input is encrypted from that key to this worker's
+ * x25519 key and carries a nonce. The answer echoes the nonce, is encrypted back to the
+ * ephemeral key and is signed by this worker's identity key, which the SDK checks against
+ * the worker registered on chain. Queries are read-only, metered and time-limited, and read
+ * the state as of the last synced block.
+ */
+import {
+  PrimitivesError,
+  blake2b256,
+  bytesEqual,
+  openEnvelope,
+  sealEnvelope,
+  toHex,
+  verifyMultiSignature,
+  type MultiSignature,
+} from "@phala-ts/primitives";
+import { ScaleDecodeError, decodeExact, type Infer } from "@phala-ts/runtime/types";
+import {
+  EncryptedPayload,
+  QueryAnswer,
+  QueryCertificate,
+  QueryPlaintext,
+  QueryRequest,
+  QueryResponse,
+  WireLabels,
+  queryCertificatePayload,
+  queryIdOf,
+  queryResponseSigningPayload,
+  type CallOutcomeValue,
+} from "@phala-ts/runtime/phala";
+import type { ContractsMachine, QueryTarget } from "./contracts.ts";
+import { decodeUtf8 } from "./contract-storage.ts";
+import { PruntimeError } from "./errors.ts";
+import type { WorkerKeys } from "./keys.ts";
+import { callSeed } from "./key-shares.ts";
+import { QUERY_GAS_LIMIT, QUERY_NONCES_MAX, QUERY_TIME_LIMIT_MS, VERIFIED_CERTIFICATES_MAX } from "./limits.ts";
+
+export type QueryErrorCode =
+  | "BAD_REQUEST"
+  | "BAD_SIGNATURE"
+  | "CERT_EXPIRED"
+  | "EPHEMERAL_KEY_MISMATCH"
+  | "DECRYPT_FAILED"
+  | "NONCE_REPLAYED"
+  | "NONCE_CACHE_FULL"
+  | "CONTRACT_NOT_FOUND"
+  | "NOT_IN_CLUSTER"
+  | "NOT_INITIALIZED";
+
+function refuse(code: QueryErrorCode, message: string, cause?: unknown): PruntimeError {
+  return new PruntimeError(code, message, cause === undefined ? {} : { cause });
+}
+
+type MultiSignatureValue = Infer<typeof QueryCertificate>["signature"];
+
+function toMultiSignature(sig: MultiSignatureValue): MultiSignature {
+  switch (sig.tag) {
+    case "Ed25519":
+      return { type: "ed25519", signature: sig.value };
+    case "Sr25519":
+      return { type: "sr25519", signature: sig.value };
+    case "Ecdsa":
+      return { type: "ecdsa", signature: sig.value };
+  }
+}
+
+/**
+ * Nonces seen per account while their certificates live. An entry is dropped once its
+ * certificate expired (a replay is then refused as CERT_EXPIRED). When the cache is full of
+ * live entries, new queries are refused instead of forgetting nonces a replay could reuse.
+ */
+export class NonceCache {
+  readonly #max: number;
+  readonly #expiry = new Map<string, number>();
+  /** Size after the last sweep: sweeping again only after the map doubles keeps it amortized O(1). */
+  #sweptAt = 0;
+
+  constructor(max: number = QUERY_NONCES_MAX) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#expiry.size;
+  }
+
+  /** Records the nonce; throws NONCE_REPLAYED if this account used it before and it still lives. */
+  use(account: Uint8Array, nonce: Uint8Array, expiresAtMs: number, nowMs: number): void {
+    const key = toHex(account) + toHex(nonce).slice(2);
+    const seen = this.#expiry.get(key);
+    if (seen !== undefined && seen > nowMs) throw refuse("NONCE_REPLAYED", "this query nonce was already used with a certificate of this account; send a fresh nonce");
+    if (seen === undefined && this.#expiry.size >= this.#max) {
+      this.sweep(nowMs);
+      if (this.#expiry.size >= this.#max) {
+        throw refuse("NONCE_CACHE_FULL", "this worker remembers too many live query nonces; retry later or use certificates with a shorter lifetime");
+      }
+    }
+    this.#expiry.set(key, Math.max(seen ?? 0, expiresAtMs));
+    if (this.#expiry.size >= 2 * Math.max(this.#sweptAt, 1024)) this.sweep(nowMs);
+  }
+
+  private sweep(nowMs: number): void {
+    for (const [k, exp] of this.#expiry) if (exp <= nowMs) this.#expiry.delete(k);
+    this.#sweptAt = this.#expiry.size;
+  }
+}
+
+/**
+ * Certificates whose signature verified, by the hash of their SCALE bytes. A client signs one
+ * certificate per ephemeral key and sends many queries under it; sr25519 verification costs
+ * ~1.5 ms in JS, so each certificate is verified once. Bounded, oldest dropped first.
+ */
+export class VerifiedCertificates {
+  readonly #max: number;
+  readonly #seen = new Set<string>();
+
+  constructor(max: number = VERIFIED_CERTIFICATES_MAX) {
+    this.#max = max;
+  }
+
+  /** True if `certificate` (SCALE) verifies; `verify` runs only for certificates not seen before. */
+  check(certificate: Uint8Array, verify: () => boolean): boolean {
+    const key = Buffer.from(blake2b256(certificate)).toString("hex");
+    if (this.#seen.has(key)) return true;
+    if (!verify()) return false;
+    this.#seen.add(key);
+    if (this.#seen.size > this.#max) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    return true;
+  }
+}
+
+export interface QueryContext {
+  /** The last synced block: queries read the state as of it. */
+  blockNumber: number;
+  timestampMs: bigint;
+  /** The worker's wall clock, for certificate expiry. */
+  nowMs: number;
+}
+
+/** Answers one SCALE QueryRequest with a SCALE QueryResponse; throws PruntimeError with a query code otherwise. */
+export interface QueryState {
+  nonces: NonceCache;
+  certificates: VerifiedCertificates;
+}
+
+export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: WorkerKeys, contracts: ContractsMachine, state: QueryState): Uint8Array {
+  let request: Infer<typeof QueryRequest>;
+  try {
+    request = decodeExact(QueryRequest, requestBytes);
+  } catch (e) {
+    if (e instanceof ScaleDecodeError) throw refuse("BAD_REQUEST", "the body does not decode as a SCALE QueryRequest", e);
+    throw e;
+  }
+  const queryId = queryIdOf(requestBytes);
+  const { body, signature } = request.certificate;
+  const verified = state.certificates.check(QueryCertificate.codec.enc(request.certificate), () =>
+    verifyMultiSignature(toMultiSignature(signature), queryCertificatePayload(body), body.account),
+  );
+  if (!verified) {
+    throw refuse("BAD_SIGNATURE", "the query certificate's signature does not verify with its account");
+  }
+  if (body.expires_at <= BigInt(ctx.nowMs)) throw refuse("CERT_EXPIRED", "the query certificate has expired; sign a new one");
+  if (!bytesEqual(request.encrypted.sender_pubkey, body.ephemeral_pubkey)) {
+    throw refuse("EPHEMERAL_KEY_MISMATCH", "the query is not encrypted from the key its certificate vouches for");
+  }
+  const lookup = contracts.queryTarget(request.contract);
+  if (lookup.found === "unknown") throw refuse("CONTRACT_NOT_FOUND", "no such contract on this chain (or this worker has not synced its instantiation yet)");
+  if (lookup.found === "elsewhere") throw refuse("NOT_IN_CLUSTER", "this worker does not run this contract; query a worker of its cluster");
+  const target = lookup.target;
+
+  const ecdhPrivate = keys.ecdhPrivateKey();
+  let plain: Uint8Array;
+  try {
+    plain = openEnvelope({
+      recipientPrivateKey: ecdhPrivate,
+      label: WireLabels.query,
+      associatedData: request.contract,
+      envelope: { senderPublicKey: request.encrypted.sender_pubkey, nonce: request.encrypted.iv, ciphertext: request.encrypted.ciphertext },
+    });
+  } catch (e) {
+    if (e instanceof PrimitivesError) throw refuse("DECRYPT_FAILED", "the query does not decrypt with this worker's key; encrypt it to the ecdh key this worker registered", e);
+    throw e;
+  }
+  let query: Infer<typeof QueryPlaintext>;
+  try {
+    query = decodeExact(QueryPlaintext, plain);
+  } catch (e) {
+    if (e instanceof ScaleDecodeError) throw refuse("BAD_REQUEST", "the decrypted query does not decode as QueryPlaintext", e);
+    throw e;
+  } finally {
+    plain.fill(0);
+  }
+  const expiresAtMs = body.expires_at > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(body.expires_at);
+  state.nonces.use(body.account, query.nonce, expiresAtMs, ctx.nowMs);
+
+  const outcome = runQuery(contracts, target, query.input, body.account, queryId, ctx);
+  query.input.fill(0);
+  const answer = QueryAnswer.codec.enc({ nonce: query.nonce, outcome });
+  let sealed;
+  try {
+    sealed = sealEnvelope({ recipientPublicKey: body.ephemeral_pubkey, label: WireLabels.queryResponse, associatedData: queryId, plaintext: answer, senderPrivateKey: ecdhPrivate });
+  } finally {
+    answer.fill(0);
+    ecdhPrivate.fill(0);
+  }
+  const encrypted = { sender_pubkey: sealed.senderPublicKey, iv: sealed.nonce, ciphertext: sealed.ciphertext };
+  const signatureBytes = keys.sign(queryResponseSigningPayload(queryId, EncryptedPayload.codec.enc(encrypted)));
+  return QueryResponse.codec.enc({ query_id: queryId, worker: keys.identityPublicKey, encrypted, signature: signatureBytes });
+}
+
+function runQuery(
+  contracts: ContractsMachine,
+  target: QueryTarget,
+  inputBytes: Uint8Array,
+  account: Uint8Array,
+  queryId: Uint8Array,
+  ctx: QueryContext,
+): CallOutcomeValue {
+  const fail = (kind: string, message: string, gasUsed = 0n): CallOutcomeValue => ({ ok: false, output: "", gas_used: gasUsed, fee: 0n, events: [], error: { kind, message } });
+  const input = decodeUtf8(inputBytes);
+  if (input === undefined) return fail("invalid-input", "the query input is not UTF-8 JSON text");
+  const code = contracts.code(target.codeHash);
+  if (code === undefined) return fail("invalid-code", "the contract's code is not held by this worker");
+  const runner = contracts.runner;
+  if (runner === undefined) return fail("internal", "this worker runs no contract VM");
+  const caller = toHex(account);
+  const result = runner.call({
+    code,
+    codeHash: target.codeHash,
+    mode: "query",
+    input,
+    origin: { kind: "account", id: caller },
+    env: { blockNumber: ctx.blockNumber, timestamp: Number(ctx.timestampMs), contractId: toHex(target.id), caller },
+    seed: callSeed(target.secret, queryId),
+    gasLimit: QUERY_GAS_LIMIT,
+    storage: target.storage,
+    timeLimitMs: QUERY_TIME_LIMIT_MS,
+  });
+  if (!result.ok) return fail(result.error.kind, result.error.message, result.gasUsed);
+  // Events are refused in queries by the VM; whatever a query "wrote" is discarded.
+  return { ok: true, output: result.output, gas_used: result.gasUsed, fee: 0n, events: [], error: undefined };
+}

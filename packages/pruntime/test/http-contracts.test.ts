@@ -1,0 +1,123 @@
+/**
+ * The contract routes of the HTTP API (.tmp/contract.md, "Contracts"), on a real pRuntime
+ * server that a simulated chain syncs in process: /query, /contracts/<id>,
+ * /contracts/<id>/results/<commandId> and the clusters on /info.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { blake2b256, devAccount, fromHex, toHex, utf8 } from "@phala-ts/primitives";
+import { clusterIdOf, contractIdOf } from "@phala-ts/runtime/phala";
+import { PruntimeCore } from "../src/pruntime.ts";
+import { startPruntime, type RunningPruntime } from "../src/service.ts";
+import { ChainSim } from "./chain-sim.ts";
+import { LEDGER_CONTRACT, clusterEvent, command, initArgs, openQueryResponse, openResult, query } from "./contract-client.ts";
+import { MemorySealer, seededRandom } from "./memory-sealer.ts";
+import { silentLogger } from "../src/logger.ts";
+import { testRunner } from "./test-runner.ts";
+
+const alice = devAccount("Alice");
+const GAS = 5_000_000n;
+const MARKER = "MARKER-7f3a-confidential";
+
+async function call(p: RunningPruntime, path: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: any; bytes: Uint8Array }> {
+  const res = await fetch(`http://127.0.0.1:${p.port}${path}`, init);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const type = res.headers.get("content-type") ?? "";
+  return { status: res.status, type, bytes, body: type.includes("json") ? JSON.parse(Buffer.from(bytes).toString("utf8")) : undefined };
+}
+
+const postBytes = (body: Uint8Array): RequestInit => ({ method: "POST", headers: { "content-type": "application/octet-stream" }, body });
+
+test("contract routes: results, contract info, clusters on /info and encrypted queries", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pruntime-contracts-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const runner = await testRunner();
+  const now = { ms: 5_000 };
+  const p = await startPruntime({ dataDir: dir, port: 0, runner, clock: () => now.ms });
+  let closed = false;
+  t.after(() => (closed ? undefined : p.close()));
+  const gk = PruntimeCore.open({ checkpointIntervalBlocks: 100, beaconIntervalBlocks: 1000, logger: silentLogger }, { sealer: new MemorySealer(), random: seededRandom(77), runner });
+
+  const sim = new ChainSim();
+  sim.add(gk);
+  sim.add(p.core);
+  const worker = p.core.keys.identityPublicKey;
+  sim.block([gk, p.core].map((n) => ({ tag: "WorkerRegistered" as const, value: { pubkey: n.keys.identityPublicKey, ecdh_pubkey: n.keys.ecdhPublicKey, confidence_level: 128 } })));
+  sim.block([{ tag: "GatekeeperRegistered", value: { pubkey: gk.keys.identityPublicKey, ecdh_pubkey: gk.keys.ecdhPublicKey } }]);
+  sim.block();
+  const cluster = clusterIdOf(0n);
+  sim.block([], { raw: [clusterEvent({ tag: "ClusterCreated", value: { cluster, workers: [worker], gas_price: 1n, deposit_per_byte: 1n, deposit_per_item: 1n } })] });
+  sim.block();
+  const info = await call(p, "/info");
+  assert.deepEqual(info.body.clusters, [{ id: toHex(cluster), holdsKey: true }]);
+
+  const code = utf8(LEDGER_CONTRACT);
+  const codeHash = blake2b256(code);
+  const contract = contractIdOf(alice.accountId, codeHash, cluster, utf8("s"));
+  const clusterEcdh = sim.clusterKeys.get(toHex(cluster))!.ecdh_pubkey;
+  sim.block([], {
+    raw: [
+      clusterEvent({ tag: "CodeUploaded", value: { cluster, code_hash: codeHash, uploader: alice.accountId, code } }),
+      clusterEvent({ tag: "Deposit", value: { cluster, account: alice.accountId, amount: 10n ** 15n } }),
+      clusterEvent({ tag: "ContractInstantiated", value: { cluster, contract, code_hash: codeHash, deployer: alice.accountId, init_args: initArgs(clusterEcdh, contract, { owner: "a" }, GAS, blake2b256(utf8("k"))) } }),
+    ],
+  });
+  sim.block();
+  const contractEcdh = sim.contractKeys.get(toHex(contract))!.ecdh_pubkey;
+  const c = command(alice.accountId, contractEcdh, contract, { op: "note", text: MARKER }, GAS, "c");
+  const pending = command(alice.accountId, contractEcdh, contract, { op: "add", n: 1 }, GAS, "not sent");
+  sim.block([], { raw: [c.message] });
+
+  // GET /contracts/<id>/results/<commandId>
+  const result = await call(p, `/contracts/${toHex(contract)}/results/${toHex(c.commandId)}`);
+  assert.equal(result.status, 200);
+  assert.equal(openResult(fromHex(result.body.result), c.key, contractEcdh).outcome.ok, true);
+  const notYet = await call(p, `/contracts/${toHex(contract)}/results/${toHex(pending.commandId)}`);
+  assert.equal(notYet.status, 404);
+  assert.equal(notYet.body.error.code, "NOT_FOUND");
+  assert.equal((await call(p, `/contracts/${toHex(contract)}/results/0x12`)).status, 400);
+
+  // GET /contracts/<id>
+  const ci = await call(p, `/contracts/${toHex(contract)}`);
+  assert.equal(ci.status, 200);
+  assert.equal(ci.body.cluster, toHex(cluster));
+  assert.equal(ci.body.codeHash, toHex(codeHash));
+  assert.equal(ci.body.stateHash, toHex(p.core.contractInfo(contract)!.stateHash!));
+  assert.equal(ci.body.commands, 1);
+  assert.equal(ci.body.running, true);
+  assert.equal((await call(p, `/contracts/${toHex(blake2b256(utf8("x")))}`)).status, 404);
+  assert.equal((await call(p, `/contracts/${toHex(contract)}/nope`)).status, 404);
+  assert.equal((await call(p, `/contracts/${toHex(contract)}`, { method: "POST", body: "" })).status, 405);
+
+  // POST /query: a SCALE answer; refusals are JSON errors.
+  const q = query(alice, p.core.keys.ecdhPublicKey, contract, { op: "note" }, "q", { expiresAtMs: 60_000n });
+  const answer = await call(p, "/query", postBytes(q.request));
+  assert.equal(answer.status, 200);
+  assert.equal(answer.type, "application/octet-stream");
+  const opened = openQueryResponse(answer.bytes, q, p.core.keys.identityPublicKey);
+  assert.equal(JSON.parse(opened.outcome.output), MARKER);
+  const replay = await call(p, "/query", postBytes(q.request));
+  assert.equal(replay.status, 409);
+  assert.equal(replay.body.error.code, "NONCE_REPLAYED");
+  now.ms = 60_000;
+  const expired = await call(p, "/query", postBytes(query(alice, p.core.keys.ecdhPublicKey, contract, { op: "note" }, "q2", { expiresAtMs: 60_000n }).request));
+  assert.equal(expired.status, 401);
+  assert.equal(expired.body.error.code, "CERT_EXPIRED");
+  assert.equal((await call(p, "/query", postBytes(new Uint8Array([1, 2])))).status, 400);
+  assert.equal((await call(p, "/query")).status, 405);
+
+  // Sealed at rest: the marker the command carried is nowhere in the data directory.
+  await p.close();
+  closed = true;
+  for (const f of readdirSync(dir)) assert.ok(!readFileSync(join(dir, f)).includes(Buffer.from(MARKER)), `${f} holds the marker in clear`);
+  const again = await startPruntime({ dataDir: dir, port: 0, runner });
+  try {
+    assert.deepEqual(again.core.contractInfo(contract)?.stateHash, ci.body.stateHash === null ? undefined : fromHex(ci.body.stateHash));
+    assert.ok(again.core.commandResult(contract, c.commandId));
+  } finally {
+    await again.close();
+  }
+});
