@@ -147,7 +147,7 @@ test("forged and stale requests are refused with clear errors", async () => {
 
   // Tampered command ciphertext: executed by nobody, reported to its sender as undecryptable.
   const keys = await client.contractKeys(contracts.notes);
-  const sealed = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: id, gasLimit: GAS, input: utf8(JSON.stringify({ op: "add", text: "tampered" })) });
+  const sealed = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: id, sender: alice.accountId, gasLimit: GAS, input: utf8(JSON.stringify({ op: "add", text: "tampered" })) });
   const payload = sealed.payload.slice();
   payload[payload.length - 1] ^= 1;
   const cmd = await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: id, payload, deposit: 0n });
@@ -162,6 +162,17 @@ test("forged and stale requests are refused with clear errors", async () => {
   const outcome = openCommandResult({ result: fromHex(res.result), contractId: id, commandId: fromHex(tamperedId), contractEcdhPubkey: keys!.ecdh_pubkey, senderPrivateKey: sealed.senderPrivateKey });
   assert.equal(outcome.ok, false);
   assert.match(outcome.error!.kind, /decrypt/);
+
+  // Alice's command copied and pushed by Bob does not run as Bob: it is bound to its sender.
+  const stolen = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: id, sender: alice.accountId, gasLimit: GAS, input: utf8(JSON.stringify({ op: "add", text: "stolen" })) });
+  await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n });
+  const stolenRes = await waitFor("the copied command's result", async () => {
+    const x = await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${contracts.notes}/results/${toHex(stolen.commandId)}`);
+    return x.status === 200 ? ((await x.json()) as { result: string }) : undefined;
+  }, 30_000);
+  const stolenOutcome = openCommandResult({ result: fromHex(stolenRes.result), contractId: id, commandId: stolen.commandId, contractEcdhPubkey: keys!.ecdh_pubkey, senderPrivateKey: stolen.senderPrivateKey });
+  assert.equal(stolenOutcome.ok, false);
+  assert.match(stolenOutcome.error!.kind, /decrypt/);
 });
 
 test("runaway contracts stop at their limits with the same gas on both workers; the sender pays; workers keep serving", async () => {
@@ -175,7 +186,7 @@ test("runaway contracts stop at their limits with the same gas on both workers; 
     const codeHash = await client.uploadCode(bob, net.cluster, code);
     const id = await client.instantiate(bob, { codeHash, cluster: net.cluster, initArgs: {}, gasLimit: 50_000_000n });
     const keys = await client.contractKeys(id);
-    const sealed = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: fromHex(id), gasLimit: GAS, input: utf8(JSON.stringify(command)) });
+    const sealed = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: fromHex(id), sender: bob.accountId, gasLimit: GAS, input: utf8(JSON.stringify(command)) });
     await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: fromHex(id), payload: sealed.payload, deposit: 0n });
     const outcomes = await Promise.all(([1, 2] as const).map(async (i) => {
       const res = await waitFor(`${name}'s result on worker ${i}`, async () => {

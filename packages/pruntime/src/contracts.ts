@@ -34,6 +34,7 @@ import {
 import { ScaleDecodeError, T, decodeExact, type Infer, type Type } from "@phala-ts/runtime/types";
 import { AccountId32, H256 } from "@phala-ts/runtime/types";
 import {
+  commandAssociatedData,
   CallOutcome,
   ClusterEvent,
   ClusterKeyPublished,
@@ -664,7 +665,7 @@ export class ContractsMachine {
 
   private commandOutcome(contract: Contract, who: Uint8Array, envelope: EncryptedPayloadValue, commandId: Uint8Array, block: BlockInfo): CallOutcomeValue {
     assert.ok(contract.ecdh !== undefined && contract.secret !== undefined);
-    const plain = this.open(contract.ecdh, WireLabels.command, contract.id, envelope);
+    const plain = this.open(contract.ecdh, WireLabels.command, commandAssociatedData(contract.id, who), envelope);
     if (plain === undefined) return failure("decrypt", "the command does not decrypt with the contract key");
     const cmd = this.decodePlain(CommandPlaintext, plain);
     if (cmd === undefined) return failure("invalid-input", "the command does not decode as CommandPlaintext");

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { blake2b256, openEnvelope, sealEnvelope, utf8, verifyEd25519, x25519KeyPair, type KeyPair } from "@phala-ts/primitives";
 import { decodeExact, type Infer } from "@phala-ts/runtime/types";
 import {
+  commandAssociatedData,
   CallOutcome,
   ClusterEvent,
   CommandPlaintext,
@@ -62,7 +63,7 @@ export interface SentCommand {
 export function command(who: Bytes, contractEcdh: Bytes, contract: Bytes, input: unknown, gasLimit: bigint, label: string): SentCommand {
   const key = ephemeral(label);
   const nonce = blake2b256(utf8(`nonce ${label}`)).slice(0, 16);
-  const payload = seal(contractEcdh, WireLabels.command, contract, CommandPlaintext.codec.enc({ nonce, gas_limit: gasLimit, input: utf8(JSON.stringify(input)) }), key);
+  const payload = seal(contractEcdh, WireLabels.command, commandAssociatedData(contract, who), CommandPlaintext.codec.enc({ nonce, gas_limit: gasLimit, input: utf8(JSON.stringify(input)) }), key);
   return { message: commandMessage(who, contract, payload), payload, commandId: commandIdOf(payload), key };
 }
 

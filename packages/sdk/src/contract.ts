@@ -87,7 +87,7 @@ export class PhalaContract {
         { details: { contract: this.id } },
       );
     }
-    const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: this.#id, gasLimit, input });
+    const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: this.#id, sender: signer.accountId, gasLimit, input });
     try {
       const included = await this.#client.submit(signer, "PhalaPhatContracts", "push_contract_message", { contract: this.#id, payload: sealed.payload, deposit });
       const { outcome, worker } = await awaitCommandResult({

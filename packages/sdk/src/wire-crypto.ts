@@ -6,6 +6,7 @@
  */
 import { bytesEqual, openEnvelope, sealEnvelope, toHex, verifyEd25519, x25519KeyPair, EnvelopeError, type Envelope } from "@phala-ts/primitives";
 import {
+  commandAssociatedData,
   CallOutcome,
   CommandPlaintext,
   CommandResult,
@@ -86,6 +87,8 @@ export interface SealCommandParams {
   /** The contract's x25519 key, from `PhalaRegistry.ContractKeys` on chain. */
   contractEcdhPubkey: Uint8Array;
   contractId: Uint8Array;
+  /** The account that will push the command; only that account's push decrypts. */
+  sender: Uint8Array;
   gasLimit: bigint;
   /** UTF-8 JSON text of the command. */
   input: Uint8Array;
@@ -110,7 +113,7 @@ export function sealCommand(p: SealCommandParams): SealedCommand {
   const env = sealEnvelope({
     recipientPublicKey: requireKey("contract's", p.contractEcdhPubkey),
     label: WireLabels.command,
-    associatedData: p.contractId,
+    associatedData: commandAssociatedData(p.contractId, p.sender),
     plaintext,
     senderPrivateKey,
   });

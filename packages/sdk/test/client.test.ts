@@ -141,7 +141,7 @@ test("send skips a worker that serves a forged result and reads the genuine one 
   node.onCall = (c) => {
     const v = prevOnCall(c);
     if (c.name === "push_contract_message") {
-      const { senderPubkey } = openCommand(c.args.payload, contractEcdh, c.args.contract);
+      const { senderPubkey } = openCommand(c.args.payload, contractEcdh, c.args.contract, c.signer);
       origServe(c.args.contract, blake2b256(c.args.payload), commandResult(outcome({ forged: true }), { contractId: c.args.contract, commandId: blake2b256(c.args.payload), senderPubkey, contractEcdh: forger }));
     }
     return v;

@@ -121,7 +121,7 @@ export class FakeCluster {
         return { ok: true, events: [{ pallet, name: "Instantiating", value: { contract: id, cluster: c.args.cluster, deployer: c.signer } }] };
       }
       case "push_contract_message": {
-        const { senderPubkey, plaintext } = openCommand(c.args.payload, this.contractEcdh, c.args.contract);
+        const { senderPubkey, plaintext } = openCommand(c.args.payload, this.contractEcdh, c.args.contract, c.signer);
         const o = this.execute(JSON.parse(new TextDecoder().decode(plaintext.input)), c.signer);
         const commandId = blake2b256(c.args.payload);
         const served = commandResult(o, { contractId: c.args.contract, commandId, senderPubkey, contractEcdh: this.contractEcdh });

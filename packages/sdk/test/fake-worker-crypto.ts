@@ -13,6 +13,7 @@ import {
   type X25519KeyPair,
 } from "@phala-ts/primitives";
 import {
+  commandAssociatedData,
   CallOutcome,
   CommandPlaintext,
   CommandResult,
@@ -55,9 +56,9 @@ export function failure(kind: string, message: string, gas = 99n): CallOutcomeVa
 }
 
 /** Decrypts a command payload with the contract's x25519 key, as every cluster worker does. */
-export function openCommand(payload: Uint8Array, contractEcdh: X25519KeyPair, contractId: Uint8Array) {
+export function openCommand(payload: Uint8Array, contractEcdh: X25519KeyPair, contractId: Uint8Array, sender: Uint8Array) {
   const p = decodeExact(EncryptedPayload, payload);
-  const plain = openEnvelope({ recipientPrivateKey: contractEcdh.privateKey, label: WireLabels.command, associatedData: contractId, envelope: { senderPublicKey: p.sender_pubkey, nonce: p.iv, ciphertext: p.ciphertext } });
+  const plain = openEnvelope({ recipientPrivateKey: contractEcdh.privateKey, label: WireLabels.command, associatedData: commandAssociatedData(contractId, sender), envelope: { senderPublicKey: p.sender_pubkey, nonce: p.iv, ciphertext: p.ciphertext } });
   return { senderPubkey: p.sender_pubkey, plaintext: decodeExact(CommandPlaintext, plain) };
 }
 

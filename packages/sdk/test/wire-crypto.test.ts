@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { blake2b256, bytesEqual, keyPairFromUri, openEnvelope, toHex, utf8, verifyMultiSignature, x25519KeyPair } from "@phala-ts/primitives";
 import { CommandResult, EncryptedPayload, InitPlaintext, QueryResponse, WireLabels, commandIdOf, queryCertificatePayload } from "@phala-ts/runtime/phala";
+
+const SENDER = new Uint8Array(32).fill(0xa1);
 import { decodeExact } from "@phala-ts/runtime/types";
 import { PhalaSdkError, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
 import { commandResult, failure, openCommand, openQuery, outcome, queryResponse, workerInfo, workerKeys } from "./fake-worker-crypto.ts";
@@ -39,13 +41,13 @@ test("init args are sealed to the cluster key with label init and the contract i
 
 test("a command is sealed to the contract key with a fresh ephemeral key; its id is the hash of the payload", () => {
   const input = utf8(JSON.stringify({ op: "add", text: MARKER }));
-  const a = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, gasLimit: 100n, input });
-  const b = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, gasLimit: 100n, input });
+  const a = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, sender: SENDER, gasLimit: 100n, input });
+  const b = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, sender: SENDER, gasLimit: 100n, input });
   assert.ok(!bytesEqual(a.senderPrivateKey, b.senderPrivateKey), "each command has its own ephemeral key");
   assert.ok(!bytesEqual(a.commandId, b.commandId));
   assert.deepEqual(a.commandId, commandIdOf(a.payload));
   assert.ok(!toHex(a.payload).includes(Buffer.from(MARKER).toString("hex")));
-  const opened = openCommand(a.payload, contractEcdh, contractId);
+  const opened = openCommand(a.payload, contractEcdh, contractId, SENDER);
   assert.deepEqual(opened.senderPubkey, x25519KeyPair(a.senderPrivateKey).publicKey);
   assert.equal(opened.plaintext.gas_limit, 100n);
   assert.equal(opened.plaintext.nonce.length, 16);
@@ -53,12 +55,12 @@ test("a command is sealed to the contract key with a fresh ephemeral key; its id
 });
 
 test("without a key there is nothing to encrypt to, and nothing is sealed", () => {
-  assert.throws(() => sealCommand({ contractEcdhPubkey: undefined as unknown as Uint8Array, contractId, gasLimit: 1n, input: utf8("1") }), refused("INVALID_ARGUMENT", /never sends contract input in plaintext/));
+  assert.throws(() => sealCommand({ contractEcdhPubkey: undefined as unknown as Uint8Array, contractId, sender: SENDER, gasLimit: 1n, input: utf8("1") }), refused("INVALID_ARGUMENT", /never sends contract input in plaintext/));
   assert.throws(() => sealInitArgs({ clusterEcdhPubkey: new Uint8Array(5), contractId, gasLimit: 1n, input: utf8("1") }), refused("INVALID_ARGUMENT", /plaintext/));
 });
 
 test("a command result opens only with the sender's key, from the contract's key, for this command", () => {
-  const sealed = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, gasLimit: 100n, input: utf8("{}") });
+  const sealed = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, sender: SENDER, gasLimit: 100n, input: utf8("{}") });
   const senderPubkey = x25519KeyPair(sealed.senderPrivateKey).publicKey;
   const o = outcome({ index: 3 }, { events: [{ topic: "noteAdded", data: '{"index":3}' }] });
   const served = commandResult(o, { contractId, commandId: sealed.commandId, senderPubkey, contractEcdh });

@@ -19,7 +19,7 @@ export type EncryptedPayloadValue = Infer<typeof EncryptedPayload>;
 export const WireLabels = {
   /** init args, to the cluster key; AAD = contract id. */
   init: utf8("phala/contract-init/v1"),
-  /** command, to the contract key; AAD = contract id. */
+  /** command, to the contract key; AAD = contract id ++ sender account (commandAssociatedData). */
   command: utf8("phala/command/v1"),
   /** command result, from the contract key to the command's sender key; AAD = command id. */
   commandResult: utf8("phala/command-result/v1"),
@@ -28,6 +28,15 @@ export const WireLabels = {
   /** query answer, from the worker key to the certified ephemeral key; AAD = query id. */
   queryResponse: utf8("phala/query-response/v1"),
 } as const;
+
+/**
+ * The associated data of a command: the contract and the account that pushes it. A copy of a
+ * pending ciphertext pushed by another account does not decrypt, so nobody can run someone
+ * else's command as their own.
+ */
+export function commandAssociatedData(contractId: Uint8Array, sender: Uint8Array): Uint8Array {
+  return concatBytes(contractId, sender);
+}
 
 /** Plaintext of a command envelope. */
 export const CommandPlaintext = T.struct(["phala_pallets", "wire", "CommandPlaintext"], {
