@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { concatBytes } from "./bytes.ts";
 import { PrimitivesError } from "./errors.ts";
 import { hkdfSha256 } from "./kdf.ts";
-import { x25519KeyPair, x25519SharedSecret, X25519_KEY_LENGTH } from "./x25519.ts";
+import { x25519GenerateKeyPair, x25519KeyPair, x25519SharedSecret, X25519_KEY_LENGTH } from "./x25519.ts";
 
 export const AES_GCM_KEY_LENGTH = 32;
 export const AES_GCM_NONCE_LENGTH = 12;
@@ -87,7 +87,7 @@ export interface SealEnvelopeParams {
 }
 
 export function sealEnvelope(params: SealEnvelopeParams): Envelope {
-  const sender = x25519KeyPair(params.senderPrivateKey ?? new Uint8Array(randomBytes(X25519_KEY_LENGTH)));
+  const sender = params.senderPrivateKey ? x25519KeyPair(params.senderPrivateKey) : x25519GenerateKeyPair();
   const nonce = params.nonce ?? new Uint8Array(randomBytes(AES_GCM_NONCE_LENGTH));
   const shared = x25519SharedSecret(sender.privateKey, params.recipientPublicKey);
   const key = envelopeKey(shared, params.label, sender.publicKey, params.recipientPublicKey);

@@ -3,11 +3,10 @@
  * key, that a fresh ephemeral x25519 key speaks for it until `expires_at`. Queries are
  * encrypted from that ephemeral key, so a worker knows who asks without an on-chain step.
  */
-import { toHex, x25519PublicKey, type KeyPair, type KeyType } from "@phala-ts/primitives";
+import { toHex, x25519GenerateKeyPair, x25519PublicKey, type KeyPair, type KeyType } from "@phala-ts/primitives";
 import { queryCertificatePayload, type QueryCertificateValue } from "@phala-ts/runtime/phala";
 import { PhalaSdkError } from "./errors.ts";
 import { QUERY_CERT_CACHE_MAX, QUERY_CERT_RENEW_FRACTION } from "./limits.ts";
-import { randomBytes } from "./random.ts";
 
 export interface CertifiedKey {
   certificate: QueryCertificateValue;
@@ -20,7 +19,7 @@ export interface CertifiedKey {
 const SIGNATURE_TAG: Record<KeyType, "Sr25519" | "Ed25519" | "Ecdsa"> = { sr25519: "Sr25519", ed25519: "Ed25519", ecdsa: "Ecdsa" };
 
 /** Signs a certificate for a new ephemeral key, valid for `ttlMs` from `nowMs`. */
-export function createQueryCertificate(signer: KeyPair, ttlMs: number, nowMs: number, ephemeralPrivateKey: Uint8Array = randomBytes(32)): CertifiedKey {
+export function createQueryCertificate(signer: KeyPair, ttlMs: number, nowMs: number, ephemeralPrivateKey: Uint8Array = x25519GenerateKeyPair().privateKey): CertifiedKey {
   if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `a query certificate's ttlMs must be a positive integer, got ${ttlMs}`);
   const expiresAtMs = nowMs + ttlMs;
   const body = { account: signer.accountId, ephemeral_pubkey: x25519PublicKey(ephemeralPrivateKey), expires_at: BigInt(expiresAtMs) };

@@ -4,7 +4,7 @@
  * chain, and every answer is accepted only after it proves where it came from.
  * Pure functions of their arguments (randomness is taken when not given), so tests pin them.
  */
-import { bytesEqual, openEnvelope, sealEnvelope, toHex, verifyEd25519, x25519KeyPair, EnvelopeError, type Envelope } from "@phala-ts/primitives";
+import { bytesEqual, openEnvelope, sealEnvelope, toHex, verifyEd25519, x25519GenerateKeyPair, x25519KeyPair, EnvelopeError, type Envelope } from "@phala-ts/primitives";
 import {
   commandAssociatedData,
   CallOutcome,
@@ -74,7 +74,7 @@ export interface SealInitArgsParams {
  * id `commandIdOf(init_args)`, encrypted to the returned sender key.
  */
 export function sealInitArgs(p: SealInitArgsParams): SealedCommand {
-  const senderPrivateKey = p.senderPrivateKey ?? randomBytes(X25519_KEY_BYTES);
+  const senderPrivateKey = p.senderPrivateKey ?? x25519GenerateKeyPair().privateKey;
   const plaintext = InitPlaintext.codec.enc({ gas_limit: p.gasLimit, input: p.input });
   const env = sealEnvelope({ recipientPublicKey: requireKey("cluster's", p.clusterEcdhPubkey), label: WireLabels.init, associatedData: p.contractId, plaintext, senderPrivateKey });
   const payload = EncryptedPayload.codec.enc(toPayload(env));
@@ -108,7 +108,7 @@ export interface SealedCommand {
 }
 
 export function sealCommand(p: SealCommandParams): SealedCommand {
-  const senderPrivateKey = p.senderPrivateKey ?? randomBytes(X25519_KEY_BYTES);
+  const senderPrivateKey = p.senderPrivateKey ?? x25519GenerateKeyPair().privateKey;
   const plaintext = CommandPlaintext.codec.enc({ nonce: p.nonce ?? randomBytes(COMMAND_NONCE_BYTES), gas_limit: p.gasLimit, input: p.input });
   const env = sealEnvelope({
     recipientPublicKey: requireKey("contract's", p.contractEcdhPubkey),
