@@ -6,7 +6,10 @@
  *    core can verify their signatures),
  *  - submit-to-finalized latency of individually submitted transfers (goal p50 <= 500 ms),
  *  - pRuntime light-client sync in finalized blocks/s, empty and with 10 messages per block
- *    (goals 10,000/s and 2,000/s; Phala syncs about 10 blocks/s).
+ *    (goals 10,000/s and 2,000/s; Phala syncs about 10 blocks/s),
+ *  - confidential contracts on a network of real processes: encrypted commands executed per
+ *    second (goal 1,000), query p50 (goal 2 ms) and rate (goal 3,000/s) on one worker, and the
+ *    time from starting `phala dev` to the first successful query (goal 15 s).
  *
  * Transaction counts can be overridden with BENCH_TX_SR25519, BENCH_TX_ED25519 and
  * BENCH_LATENCY_ROUNDS.
@@ -18,8 +21,18 @@ import { spawnNode, type SpawnedNode } from "../test/helpers/spawn-node.ts";
 import { benchSignatureVerification } from "./sig-verify.ts";
 import { measureSubmitToFinalizedLatency, measureTransferThroughput } from "./chain-load.ts";
 import { benchSync } from "../packages/pruntime/bench/sync.ts";
+import { benchContracts } from "./contracts.ts";
 
-const GOALS = { ratio: 0.5, p50Ms: 500, pruntimeEmptyBlocksPerSec: 10_000, pruntimeTenMsgBlocksPerSec: 2_000 } as const;
+const GOALS = {
+  ratio: 0.5,
+  p50Ms: 500,
+  pruntimeEmptyBlocksPerSec: 10_000,
+  pruntimeTenMsgBlocksPerSec: 2_000,
+  contractCommandsPerSec: 1_000,
+  queryP50Ms: 2,
+  queriesPerSec: 3_000,
+  devStartToFirstQuerySeconds: 15,
+} as const;
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 function envInt(name: string, fallback: number): number {
@@ -91,6 +104,12 @@ async function main(): Promise<void> {
   const latency = await measureSubmitToFinalizedLatency(node.wsUrl, latencyRounds);
   log(`latency: ${JSON.stringify(latency)}`);
 
+  await node.kill();
+  node = undefined;
+  log("confidential contracts (node, gatekeeper, two workers as processes)");
+  const contracts = await benchContracts();
+  log(`contracts: ${JSON.stringify(contracts)}`);
+
   const tps = { sr25519: throughput.sr25519.transfersPerSecond, ed25519: throughput.ed25519.transfersPerSecond };
   const ratio = {
     sr25519: Math.round((tps.sr25519 / sig.sr25519) * 1000) / 1000,
@@ -100,6 +119,11 @@ async function main(): Promise<void> {
     ratio: { sr25519: ratio.sr25519 >= GOALS.ratio, ed25519: ratio.ed25519 >= GOALS.ratio },
     p50Ms: latency.p50 <= GOALS.p50Ms,
     pruntimeSync: pruntimeSync.emptyBlocksPerSec >= GOALS.pruntimeEmptyBlocksPerSec && pruntimeSync.tenMsgBlocksPerSec >= GOALS.pruntimeTenMsgBlocksPerSec,
+    contracts:
+      contracts.commandsPerSecond >= GOALS.contractCommandsPerSec &&
+      contracts.query.p50Ms <= GOALS.queryP50Ms &&
+      contracts.query.queriesPerSecond >= GOALS.queriesPerSec &&
+      contracts.devStartToFirstQuerySeconds <= GOALS.devStartToFirstQuerySeconds,
   };
   const result = {
     signatureVerificationPerSecond: sig,
@@ -107,8 +131,9 @@ async function main(): Promise<void> {
     ratio,
     submitToFinalizedLatencyMs: latency,
     pruntimeSyncBlocksPerSecond: pruntimeSync,
+    contracts,
     goals: GOALS,
-    meetsGoals: { ...meetsGoals, all: meetsGoals.ratio.sr25519 && meetsGoals.ratio.ed25519 && meetsGoals.p50Ms && meetsGoals.pruntimeSync },
+    meetsGoals: { ...meetsGoals, all: meetsGoals.ratio.sr25519 && meetsGoals.ratio.ed25519 && meetsGoals.p50Ms && meetsGoals.pruntimeSync && meetsGoals.contracts },
     details: { throughput },
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, platform: `${process.platform}-${process.arch}` },
     benchSeconds: Math.round((performance.now() - started) / 100) / 10,

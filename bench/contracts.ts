@@ -1,0 +1,153 @@
+/**
+ * Confidential contract figures (issue 4), on a network of real processes:
+ *  - encrypted commands executed per second: pre-sealed commands submitted pipelined, timed
+ *    until a worker has executed all of them;
+ *  - query round trip p50 / p99 (sequential) and queries per second (16 in flight) against
+ *    one worker, through the SDK, every answer decrypted and verified;
+ *  - the time from starting `phala dev` to the first successful query (build, deploy, query).
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromHex, keyPairFromUri, toHex, utf8 } from "@phala-ts/primitives";
+import { createPhalaRuntime, signExtrinsic } from "@phala-ts/runtime";
+import { buildContract } from "@phala-ts/contract/build";
+import { PhalaClient, sealCommand } from "@phala-ts/sdk";
+import { startNetwork } from "../test/helpers/network.ts";
+import { RpcClient } from "./rpc-client.ts";
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const EXAMPLES = fileURLToPath(new URL("../packages/contract/examples/", import.meta.url));
+const BIN = resolve(fileURLToPath(new URL("../packages/cli/bin/phala.mjs", import.meta.url)));
+const runtime = createPhalaRuntime();
+const PHA = 10n ** 12n;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export interface ContractBenchResult {
+  commandsPerSecond: number;
+  commands: number;
+  query: { p50Ms: number; p99Ms: number; samples: number; queriesPerSecond: number };
+  devStartToFirstQuerySeconds: number;
+}
+
+export async function benchContracts(opts: { commands?: number; queries?: number } = {}): Promise<ContractBenchResult> {
+  const commands = opts.commands ?? 2000;
+  const queries = opts.queries ?? 500;
+  const net = await startNetwork();
+  let client: PhalaClient | undefined;
+  try {
+    client = await PhalaClient.connect(net.node.wsUrl);
+    const alice = keyPairFromUri("//Alice", "sr25519");
+    await client.transferToCluster(alice, { cluster: net.cluster, amount: 1000n * PHA });
+    const { code } = await buildContract(join(EXAMPLES, "notes.ts"));
+    const codeHash = await client.uploadCode(alice, net.cluster, code);
+    const id = await client.instantiate(alice, { codeHash, cluster: net.cluster, initArgs: {}, gasLimit: 50_000_000n });
+    const keys = (await client.contractKeys(id))!;
+    const worker = net.members[1];
+    const executed = async () => ((await (await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${id}`)).json()) as { commands: number }).commands;
+
+    // Commands: sealed and signed up front (ed25519 signer: cheap to verify), then pipelined.
+    log(`contracts: ${commands} encrypted commands`);
+    const sender = keyPairFromUri("//Alice", "ed25519");
+    await client.transferToCluster(sender, { cluster: net.cluster, amount: 1000n * PHA });
+    const rpc = await RpcClient.connect(net.node.wsUrl);
+    const genesisHash = fromHex(await rpc.call("chain_getBlockHash", [0]));
+    let nonce: number = await rpc.call("system_accountNextIndex", [toHex(sender.accountId)]);
+    const xts: string[] = [];
+    for (let i = 0; i < commands; i++) {
+      const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: fromHex(id), sender: sender.accountId, gasLimit: 5_000_000n, input: utf8(JSON.stringify({ op: "add", text: `note ${i}` })) });
+      const callBytes = runtime.call.codec.enc({ tag: "PhalaPhatContracts", value: { tag: "push_contract_message", value: { contract: fromHex(id), payload: sealed.payload, deposit: 0n } } });
+      xts.push(toHex(signExtrinsic({ signer: sender, callBytes, nonce: nonce++, specVersion: runtime.version.spec_version, transactionVersion: runtime.version.transaction_version, genesisHash })));
+    }
+    const before = await executed();
+    const t0 = performance.now();
+    await Promise.all(xts.map((x) => rpc.call("author_submitExtrinsic", [x])));
+    for (;;) {
+      if ((await executed()) >= before + commands) break;
+      if (performance.now() - t0 > 120_000) throw new Error("commands were not all executed within 120 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const commandSeconds = (performance.now() - t0) / 1000;
+    rpc.close();
+
+    // Queries through the SDK to one worker: sequential for latency, 16 in flight for rate.
+    log(`contracts: ${queries} sequential queries, then a 3 s burst`);
+    const notes = client.contract(id);
+    const q = () => notes.query(alice, { op: "list" }, { worker: worker.info.identityKey });
+    await q();
+    const lat: number[] = [];
+    for (let i = 0; i < queries; i++) {
+      const s = performance.now();
+      await q();
+      lat.push(performance.now() - s);
+    }
+    lat.sort((a, b) => a - b);
+    let done = 0;
+    const burstEnd = performance.now() + 3000;
+    const burstStart = performance.now();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (performance.now() < burstEnd) {
+        await q();
+        done++;
+      }
+    }));
+    const qps = done / ((performance.now() - burstStart) / 1000);
+    client.close();
+    client = undefined;
+    await net.stop();
+
+    log("contracts: phala dev start to first query");
+    const firstQuery = await devStartToFirstQuery();
+    return {
+      commandsPerSecond: Math.round(commands / commandSeconds),
+      commands,
+      query: { p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), samples: lat.length, queriesPerSecond: Math.round(qps) },
+      devStartToFirstQuerySeconds: round(firstQuery),
+    };
+  } finally {
+    client?.close();
+    await net.stop();
+  }
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Seconds from spawning `phala dev` to the first query answered by a freshly deployed contract. */
+async function devStartToFirstQuery(): Promise<number> {
+  const rpcPort = 21_000 + (process.pid % 9_000);
+  const t0 = performance.now();
+  const dev = spawn(process.execPath, [BIN, "dev", "--rpc-port", String(rpcPort), "--pruntime-port", String(rpcPort + 10_000)], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  dev.stdout.on("data", (d) => (out += d));
+  dev.stderr.on("data", (d) => (out += d));
+  try {
+    while (!/Cluster (0x[0-9a-f]{64})/.test(out)) {
+      if (dev.exitCode !== null) throw new Error(`phala dev exited:\n${out}`);
+      if (performance.now() - t0 > 120_000) throw new Error("phala dev did not come up within 120 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cluster = /Cluster (0x[0-9a-f]{64})/.exec(out)![1];
+    const client = await PhalaClient.connect(`ws://127.0.0.1:${rpcPort}`);
+    try {
+      const alice = keyPairFromUri("//Alice", "sr25519");
+      const { code } = await buildContract(join(EXAMPLES, "notes.ts"));
+      const codeHash = await client.uploadCode(alice, cluster, code);
+      const id = await client.instantiate(alice, { codeHash, cluster, initArgs: {}, gasLimit: 50_000_000n });
+      await client.contract(id).query(alice, { op: "list" });
+      return (performance.now() - t0) / 1000;
+    } finally {
+      client.close();
+    }
+  } finally {
+    dev.kill("SIGTERM");
+    await once(dev, "exit");
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchContracts().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + "\n"));
+}
