@@ -38,6 +38,12 @@ before(async () => {
 });
 
 after(async () => {
+  // A process that died during the run is a failure of its own: show why.
+  for (const m of net?.members ?? []) {
+    for (const p of [m.pruntime, m.phost]) {
+      if (p.proc.exitCode !== null || p.proc.signalCode !== null) process.stderr.write(`${m.name} exited (${p.proc.exitCode ?? p.proc.signalCode}):\n${p.output().slice(-4000)}\n`);
+    }
+  }
   client?.close();
   await net?.stop();
 });
