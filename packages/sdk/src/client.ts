@@ -185,6 +185,9 @@ function poolRefusal(what: string, e: PhalaSdkError): PhalaSdkError {
   return new PhalaSdkError("TX_INVALID", "chain", `${what}: the node refused the transaction: ${message}${data ? ` (${data})` : ""}`, { cause: e, details: { rpcCode, rpcData: data } });
 }
 
+/** Head reads kept between finalized blocks; enough for every record a busy client touches. */
+const HEAD_READS_MAX = 4096;
+
 export class PhalaClient {
   readonly rpc: RpcClient;
   readonly genesisHash: Uint8Array;
@@ -194,6 +197,12 @@ export class PhalaClient {
   readonly certificates: QueryCertificateCache;
   /** Per-account chains of submissions, so two sends from one account never take the same nonce. */
   readonly #accountLocks = new Map<string, Promise<unknown>>();
+  /**
+   * Reads at the head, kept until the next finalized block: a query checks the same worker,
+   * cluster and contract records each time, and they can only change with a new block.
+   * Absent (no caching) when the node offers no finalized-head subscription.
+   */
+  #headReads: Map<string, Promise<Uint8Array | undefined>> | undefined;
 
   private constructor(rpc: RpcClient, genesisHash: Uint8Array, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings) {
     this.rpc = rpc;
@@ -225,7 +234,9 @@ export class PhalaClient {
       if (typeof v?.specVersion !== "number" || typeof v.transactionVersion !== "number") {
         throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", "state_getRuntimeVersion answered without specVersion and transactionVersion; is this a Phala node?");
       }
-      return new PhalaClient(rpc, hexField("chain_getBlockHash", genesis, 32), { specVersion: v.specVersion, transactionVersion: v.transactionVersion }, settings);
+      const client = new PhalaClient(rpc, hexField("chain_getBlockHash", genesis, 32), { specVersion: v.specVersion, transactionVersion: v.transactionVersion }, settings);
+      await client.#followFinalized();
+      return client;
     } catch (e) {
       rpc.close();
       throw e;
@@ -239,8 +250,34 @@ export class PhalaClient {
 
   // ------------------------------------------------------------------ chain state
 
+  async #followFinalized(): Promise<void> {
+    try {
+      await this.rpc.subscribe("chain_subscribeFinalizedHeads", [], "chain_unsubscribeFinalizedHeads", {
+        onItem: () => this.#headReads?.clear(),
+        onClose: () => (this.#headReads = undefined),
+      });
+      this.#headReads = new Map();
+    } catch {
+      this.#headReads = undefined;
+    }
+  }
+
   /** Raw storage at the node's head (or at `at`). */
   async storage(key: Uint8Array, at?: Uint8Array): Promise<Uint8Array | undefined> {
+    if (at === undefined && this.#headReads) {
+      const id = toHex(key);
+      const hit = this.#headReads.get(id);
+      if (hit) return hit.then((v) => v?.slice());
+      if (this.#headReads.size >= HEAD_READS_MAX) this.#headReads.clear();
+      const read = this.#storageAt(key, undefined);
+      this.#headReads.set(id, read);
+      read.catch(() => this.#headReads?.delete(id));
+      return read.then((v) => v?.slice());
+    }
+    return this.#storageAt(key, at);
+  }
+
+  async #storageAt(key: Uint8Array, at: Uint8Array | undefined): Promise<Uint8Array | undefined> {
     const v = await this.rpc.request("state_getStorage", at ? [toHex(key), toHex(at)] : [toHex(key)]);
     if (v === null || v === undefined) return undefined;
     return hexField("state_getStorage", v);

@@ -2,10 +2,12 @@
  * The confidential-contract VM: runs one call of a contract bundle in QuickJS (WebAssembly)
  * with gas, memory and stack limits, deterministically.
  *
- * Every call gets a fresh QuickJS runtime and context (~150 µs), so nothing a call leaves in
- * the JavaScript heap reaches the next one, and so the heap's accounting, the garbage
- * collector's thresholds and the interrupt counter start from the same state on every
- * worker: where a call runs out of memory or gas depends only on the call.
+ * Every call gets a fresh QuickJS runtime and context (~250 µs with set-up and tear-down),
+ * so nothing a call leaves in the JavaScript heap reaches the next one, and so the heap's
+ * accounting, the garbage collector's thresholds and the interrupt counter start from the
+ * same state on every worker: where a call runs out of memory or gas depends only on the
+ * call. What can be reused is: the compiled (patched) module, the engines, and the bytecode
+ * of the prelude and of each bundle (compiled once, in a throwaway runtime).
  *
  * Failures of a call are returned as a CallOutcome, never thrown; nothing the call wrote is
  * kept and no events are returned. Thrown errors mean a broken VM or a broken request.
@@ -14,40 +16,21 @@ import assert from "node:assert/strict";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { toHex } from "@phala-ts/primitives";
 import { silentLogger, type Logger } from "../logger.ts";
-import { compileQuickjs, QuickjsEngine, type CompiledQuickjs, type HostArgs } from "./engine.ts";
-import {
-  GasMeter,
-  GAS_CALL_BASE,
-  GAS_HOST_CALL,
-  GAS_PER_CODE_BYTE,
-  GAS_PER_EVENT_BYTE,
-  GAS_PER_INPUT_BYTE,
-  GAS_PER_INTERRUPT,
-  GAS_PER_KEY_LISTED,
-  GAS_PER_OUTPUT_BYTE,
-  GAS_PER_READ_BYTE,
-  GAS_PER_WRITE_BYTE,
-} from "./gas.ts";
+import { CallState, isV8StackOverflow, utf8Length } from "./call-state.ts";
+import { compileQuickjs, type QuickjsEngine } from "./engine.ts";
+import { EnginePool } from "./engine-pool.ts";
+import { GAS_CALL_BASE, GAS_PER_CODE_BYTE, GAS_PER_INPUT_BYTE, GAS_PER_OUTPUT_BYTE } from "./gas.ts";
 import {
   CALL_OUTPUT_BYTES_MAX,
-  CALL_WRITE_BYTES_MAX,
   CODE_CACHE_ENTRIES_MAX,
   CONTRACT_MEMORY_LIMIT_BYTES_DEFAULT,
   CONTRACT_PARSE_STACK_LIMIT_BYTES,
   CONTRACT_STACK_LIMIT_BYTES_DEFAULT,
   ERROR_MESSAGE_BYTES_MAX,
-  EVENTS_PER_CALL_MAX,
-  EVENT_DATA_BYTES_MAX,
-  EVENT_TOPIC_BYTES_MAX,
-  STORAGE_KEYS_LIMIT_MAX,
-  STORAGE_KEY_BYTES_MAX,
-  STORAGE_VALUE_BYTES_MAX,
 } from "./limits.ts";
-import { BUNDLE_FILENAME, FinishTag, HostOp, PRELUDE_FILENAME, PRELUDE_SOURCE, prngState } from "./prelude.ts";
+import { BUNDLE_FILENAME, FinishTag, PRELUDE_FILENAME, PRELUDE_SOURCE, prngState } from "./prelude.ts";
 import { checkStackHeadroom } from "./stack-headroom.ts";
-import { StorageOverlay } from "./storage-overlay.ts";
-import type { CallErrorKind, CallOutcome, CallRequest, ContractEvent } from "./types.ts";
-import { LIMIT_FLAG_MEMORY, LIMIT_FLAG_STACK } from "./wasm-patch.ts";
+import type { CallErrorKind, CallOutcome, CallRequest } from "./types.ts";
 
 export interface ContractVmOptions {
   /** QuickJS heap per call. Consensus: the same on every worker. */
@@ -64,12 +47,15 @@ export interface ContractVmModules {
 
 export interface ContractVmStats {
   calls: number;
-  /** Engines dropped after V8 ran out of native stack inside them (see `call`). */
+  /** Engines dropped because V8 unwound them or they aborted (engine-pool.ts). */
   enginesRetired: number;
   codeCacheEntries: number;
 }
 
-/** Every builtin except Date (there is no clock); WeakRef and FinalizationRegistry come with Date in QuickJS. */
+/**
+ * Every builtin except Date (there is no clock). WeakRef and FinalizationRegistry are only
+ * in QuickJS's full default set, not added this way; the prelude deletes them regardless.
+ */
 const INTRINSICS = {
   BaseObjects: true,
   Date: false,
@@ -87,8 +73,6 @@ const INTRINSICS = {
 
 const SEED_BYTES = 32;
 
-type FatalKind = "gas" | "memory" | "stack" | "internal";
-
 interface CodeEntry {
   byteLength: number;
   /** The compiled bundle, or undefined if it cannot run. */
@@ -96,50 +80,6 @@ interface CodeEntry {
   /** Why the bundle cannot run on any worker. */
   invalid: string;
 }
-
-/** Thrown by the host into the contract: a refused host call, which the contract may catch. */
-class HostRefusal extends Error {
-  constructor(name: "Error" | "TypeError" | "RangeError", message: string) {
-    super(message);
-    this.name = name;
-  }
-}
-
-/** Everything one call accumulates on the host side. */
-class CallState {
-  readonly meter: GasMeter;
-  readonly overlay: StorageOverlay;
-  readonly events: ContractEvent[] = [];
-  writeBytes = 0;
-  interrupts = 0;
-  fatal: FatalKind | undefined;
-  fatalMessage = "";
-  finished: { tag: number; text: string } | undefined;
-
-  constructor(
-    readonly req: CallRequest,
-    readonly envJson: string,
-  ) {
-    this.meter = new GasMeter(req.gasLimit);
-    this.overlay = new StorageOverlay(req.storage);
-  }
-
-  setFatal(kind: FatalKind, message: string): void {
-    if (this.fatal === undefined) {
-      this.fatal = kind;
-      this.fatalMessage = message;
-    }
-  }
-
-  charge(amount: bigint): void {
-    if (!this.meter.charge(amount)) {
-      this.setFatal("gas", "out of gas");
-      throw new HostRefusal("Error", "out of gas");
-    }
-  }
-}
-
-const utf8Length = (s: string): number => Buffer.byteLength(s, "utf8");
 
 /** Cuts `s` to at most `max` UTF-8 bytes without splitting a character. */
 function truncateUtf8(s: string, max: number): string {
@@ -157,32 +97,19 @@ function truncateUtf8(s: string, max: number): string {
   return bytes.subarray(0, end).toString("utf8");
 }
 
-function isV8StackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && /call stack/i.test(e.message);
-}
-
 export class ContractVm {
-  private active: QuickjsEngine;
-  private activeRetired = false;
-  private spare: QuickjsEngine | undefined;
-  private building: Promise<void> | undefined;
   private readonly codeCache = new Map<string, CodeEntry>();
   private calls = 0;
-  private enginesRetired = 0;
   private readonly memoryLimitBytes: number;
   private readonly stackLimitBytes: number;
   private readonly logger: Logger;
 
   private constructor(
-    private readonly compiled: CompiledQuickjs,
+    private readonly engines: EnginePool,
     private readonly preludeBytecode: ArrayBuffer,
-    active: QuickjsEngine,
-    spare: QuickjsEngine,
     options: ContractVmOptions,
     modules: ContractVmModules,
   ) {
-    this.active = active;
-    this.spare = spare;
     this.memoryLimitBytes = options.memoryLimitBytes ?? CONTRACT_MEMORY_LIMIT_BYTES_DEFAULT;
     this.stackLimitBytes = options.stackLimitBytes ?? CONTRACT_STACK_LIMIT_BYTES_DEFAULT;
     this.logger = modules.logger ?? silentLogger;
@@ -198,16 +125,18 @@ export class ContractVm {
     assert.ok(Number.isSafeInteger(memoryLimitBytes) && memoryLimitBytes >= 1024 * 1024, "memoryLimitBytes must be at least 1 MiB");
     assert.ok(Number.isSafeInteger(stackLimitBytes) && stackLimitBytes >= CONTRACT_PARSE_STACK_LIMIT_BYTES, "stackLimitBytes must be at least the parse stack limit");
     const compiled = await compileQuickjs();
-    const logger = modules.logger ?? silentLogger;
-    const [active, spare] = await Promise.all([QuickjsEngine.create(compiled, logger), QuickjsEngine.create(compiled, logger)]);
+    const engines = await EnginePool.create(compiled, modules.logger ?? silentLogger);
+    const spare = engines.spareEngine;
+    assert.ok(spare !== undefined);
+    // On the spare: a failed check can leave the engine unusable, and then nothing starts.
     if (options.skipStackHeadroomCheck !== true) checkStackHeadroom(spare, { stackLimitBytes, parseStackLimitBytes: CONTRACT_PARSE_STACK_LIMIT_BYTES });
-    const prelude = active.compile(PRELUDE_SOURCE, PRELUDE_FILENAME, { stackLimitBytes, memoryLimitBytes });
+    const prelude = engines.active.compile(PRELUDE_SOURCE, PRELUDE_FILENAME, { stackLimitBytes, memoryLimitBytes });
     assert.ok(prelude.ok, "the VM prelude must compile");
-    return new ContractVm(compiled, prelude.bytecode, active, spare, options, modules);
+    return new ContractVm(engines, prelude.bytecode, options, modules);
   }
 
   get stats(): ContractVmStats {
-    return { calls: this.calls, enginesRetired: this.enginesRetired, codeCacheEntries: this.codeCache.size };
+    return { calls: this.calls, enginesRetired: this.engines.retired, codeCacheEntries: this.codeCache.size };
   }
 
   /** Runs one call. Synchronous; the same request gives the same outcome on every worker. */
@@ -225,7 +154,7 @@ export class ContractVm {
       caller: req.env.caller,
       mode: req.mode,
     });
-    const state = new CallState(req, envJson);
+    const state = new CallState(req, envJson, this.memoryLimitBytes);
     const fixed = GAS_CALL_BASE + GAS_PER_CODE_BYTE * BigInt(req.code.length) + GAS_PER_INPUT_BYTE * BigInt(utf8Length(req.input));
     if (!state.meter.charge(fixed)) return { ok: false, error: { kind: "gas", message: "out of gas" }, gasUsed: req.gasLimit };
 
@@ -296,7 +225,7 @@ export class ContractVm {
     } catch {
       return invalid("the bundle is not valid UTF-8");
     }
-    const engine = this.active;
+    const engine = this.engines.active;
     const compiled = engine.compile(source, BUNDLE_FILENAME, { stackLimitBytes: CONTRACT_PARSE_STACK_LIMIT_BYTES, memoryLimitBytes: this.memoryLimitBytes });
     if (compiled.ok) return { byteLength: code.length, bytecode: compiled.bytecode, invalid: "" };
     switch (compiled.reason) {
@@ -308,13 +237,13 @@ export class ContractVm {
         return invalid("the bundle nests too deeply to compile within the stack limit");
       case "native-stack":
         // V8 ran out of stack inside the parser; only a bundle nested thousands deep does that.
-        this.retireActive(new Error(compiled.message));
+        this.engines.retireActive(new Error(compiled.message));
         return invalid("the bundle nests too deeply to compile");
     }
   }
 
   private run(state: CallState, bundle: ArrayBuffer): void {
-    const engine = this.active;
+    const engine = this.engines.active;
     const baseSp = engine.stackPointer();
     const handles: QuickJSHandle[] = [];
     let rt: QuickJSRuntime | undefined;
@@ -324,11 +253,11 @@ export class ContractVm {
       rt = engine.quickjs.newRuntime();
       rt.setMemoryLimit(this.memoryLimitBytes);
       rt.setMaxStackSize(this.stackLimitBytes);
-      rt.setInterruptHandler(() => this.onInterrupt(state, engine));
+      rt.setInterruptHandler(() => state.onInterrupt(engine.limitFlags()));
       engine.clearLimitFlags();
       ctx = rt.newContext({ intrinsics: INTRINSICS });
       this.runInContext(state, engine, rt, ctx, bundle, handles);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
     } catch (e) {
       // An exception out of the module: V8 ran out of native stack inside QuickJS (or the
       // module trapped). The wasm frames were unwound without their epilogues, so this
@@ -352,7 +281,7 @@ export class ContractVm {
         engine.restoreStackPointer(baseSp);
       }
     }
-    if (broken !== undefined) this.retireActive(broken);
+    if (broken !== undefined) this.engines.retireActive(broken);
   }
 
   private runInContext(state: CallState, engine: QuickjsEngine, rt: QuickJSRuntime, ctx: QuickJSContext, bundle: ArrayBuffer, handles: QuickJSHandle[]): void {
@@ -363,17 +292,17 @@ export class ContractVm {
     const prelude = engine.evalBytecode(ctx, this.preludeBytecode);
     if (prelude.error !== undefined) {
       keep(prelude.error);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
       state.setFatal("internal", "the VM prelude did not evaluate");
       return;
     }
     const preludeFn = keep(prelude.value);
-    const host = keep(engine.installHostFunction(ctx, "host", (args) => this.hostCall(state, engine, args)));
+    const host = keep(engine.installHostFunction(ctx, "host", (args) => state.hostCall(args, engine.limitFlags())));
     const seed = prngState(state.req.seed);
     const api = ctx.callFunction(preludeFn, ctx.undefined, host, ...seed.map((n) => keep(ctx.newNumber(n))));
     if (api.error !== undefined) {
       keep(api.error);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
       state.setFatal("internal", "the VM prelude failed");
       return;
     }
@@ -384,10 +313,10 @@ export class ContractVm {
     const loaded = engine.evalBytecode(ctx, bundle);
     if (loaded.error !== undefined) {
       keep(loaded.error);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
       if (state.fatal !== undefined) return;
       const message = this.describeInVm(state, engine, ctx, describe, loaded.error, keep);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
       if (state.fatal === undefined) state.finished = { tag: FinishTag.invalidCode, text: `the bundle threw while loading: ${message}` };
       return;
     }
@@ -398,7 +327,7 @@ export class ContractVm {
     const driven = ctx.callFunction(drive, ctx.undefined, keep(ctx.newString(state.req.mode)), keep(ctx.newString(state.req.input)), keep(ctx.newString(origin)));
     if (driven.error !== undefined) {
       keep(driven.error);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
       if (state.fatal === undefined) state.setFatal("internal", "the VM driver threw");
       return;
     }
@@ -409,11 +338,11 @@ export class ContractVm {
       const jobs = rt.executePendingJobs(-1);
       if (jobs.error !== undefined) {
         keep(jobs.error);
-        this.checkLimitFlags(state, engine);
+        state.checkLimitFlags(engine.limitFlags());
         if (state.fatal === undefined) state.setFatal("internal", "a promise job failed inside the VM");
         return;
       }
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
     }
   }
 
@@ -422,161 +351,15 @@ export class ContractVm {
     const r = ctx.callFunction(describe, ctx.undefined, error);
     if (r.error !== undefined) {
       keep(r.error);
-      this.checkLimitFlags(state, engine);
+      state.checkLimitFlags(engine.limitFlags());
       return "uncaught exception";
     }
     keep(r.value);
     return ctx.typeof(r.value) === "string" ? ctx.getString(r.value) : "uncaught exception";
   }
 
-  /** Turns a QuickJS out-of-memory or stack-overflow, caught by the contract or not, into a fatal outcome. */
-  private checkLimitFlags(state: CallState, engine: QuickjsEngine): void {
-    const flags = engine.limitFlags();
-    if (flags & LIMIT_FLAG_MEMORY) state.setFatal("memory", `out of memory (limit ${this.memoryLimitBytes} bytes)`);
-    if (flags & LIMIT_FLAG_STACK) state.setFatal("stack", "stack overflow");
-  }
-
-  private onInterrupt(state: CallState, engine: QuickjsEngine): boolean {
-    try {
-      if (state.fatal !== undefined) return true;
-      this.checkLimitFlags(state, engine);
-      if (state.fatal !== undefined) return true;
-      // The counter of a fresh context starts at zero, so the first callback comes at the
-      // first tick and stands for no work; each later one stands for 10,000 ticks.
-      state.interrupts++;
-      if (state.interrupts > 1 && !state.meter.charge(GAS_PER_INTERRUPT)) {
-        state.setFatal("gas", "out of gas");
-        return true;
-      }
-      return false;
-    } catch (e) {
-      state.setFatal(isV8StackOverflow(e) ? "stack" : "internal", isV8StackOverflow(e) ? "stack overflow" : "the interrupt handler failed");
-      return true;
-    }
-  }
-
-  private hostCall(state: CallState, engine: QuickjsEngine, args: HostArgs): string | undefined {
-    try {
-      if (state.fatal === undefined) this.checkLimitFlags(state, engine);
-      if (state.fatal !== undefined) throw new HostRefusal("Error", "the call has already failed");
-      const op = args.number(0);
-      const mode = state.req.mode;
-      switch (op) {
-        case HostOp.storageGet: {
-          const key = args.string(1);
-          const keyBytes = checkedBytes(key, STORAGE_KEY_BYTES_MAX, "key");
-          state.charge(GAS_HOST_CALL + GAS_PER_READ_BYTE * BigInt(keyBytes));
-          const value = state.overlay.get(key);
-          if (value === undefined) return undefined;
-          state.charge(GAS_PER_READ_BYTE * BigInt(utf8Length(value)));
-          return value;
-        }
-        case HostOp.storageSet:
-        case HostOp.storageRemove: {
-          if (mode === "query") throw new HostRefusal("Error", "storage is read-only in a query");
-          const key = args.string(1);
-          const keyBytes = checkedBytes(key, STORAGE_KEY_BYTES_MAX, "key");
-          const value = op === HostOp.storageSet ? args.string(2) : undefined;
-          const valueBytes = value === undefined ? 0 : checkedBytes(value, STORAGE_VALUE_BYTES_MAX, "value");
-          state.charge(GAS_HOST_CALL + GAS_PER_WRITE_BYTE * BigInt(keyBytes + valueBytes));
-          state.writeBytes += keyBytes + valueBytes;
-          if (state.writeBytes > CALL_WRITE_BYTES_MAX) {
-            state.setFatal("memory", `the call wrote more than ${CALL_WRITE_BYTES_MAX} bytes of storage`);
-            throw new HostRefusal("Error", "too many storage writes");
-          }
-          if (value === undefined) state.overlay.remove(key);
-          else state.overlay.set(key, value);
-          return undefined;
-        }
-        case HostOp.storageKeys: {
-          const prefix = args.string(1);
-          const prefixBytes = checkedBytes(prefix, STORAGE_KEY_BYTES_MAX, "prefix");
-          const limit = args.number(2);
-          if (!Number.isInteger(limit) || limit < 0 || limit > STORAGE_KEYS_LIMIT_MAX) throw new HostRefusal("RangeError", `limit must be an integer from 0 to ${STORAGE_KEYS_LIMIT_MAX}`);
-          state.charge(GAS_HOST_CALL + GAS_PER_READ_BYTE * BigInt(prefixBytes));
-          const keys = state.overlay.keys(prefix, limit);
-          const json = JSON.stringify(keys);
-          state.charge(GAS_PER_KEY_LISTED * BigInt(keys.length) + GAS_PER_READ_BYTE * BigInt(utf8Length(json)));
-          return json;
-        }
-        case HostOp.emit: {
-          if (mode === "query") throw new HostRefusal("Error", "events cannot be emitted in a query");
-          const topic = args.string(1);
-          const data = args.string(2);
-          const bytes = checkedBytes(topic, EVENT_TOPIC_BYTES_MAX, "topic") + checkedBytes(data, EVENT_DATA_BYTES_MAX, "data");
-          if (state.events.length >= EVENTS_PER_CALL_MAX) throw new HostRefusal("RangeError", `at most ${EVENTS_PER_CALL_MAX} events per call`);
-          state.charge(GAS_HOST_CALL + GAS_PER_EVENT_BYTE * BigInt(bytes));
-          state.events.push({ topic, data });
-          return undefined;
-        }
-        case HostOp.env:
-          state.charge(GAS_HOST_CALL + GAS_PER_READ_BYTE * BigInt(utf8Length(state.envJson)));
-          return state.envJson;
-        case HostOp.finish: {
-          if (state.finished === undefined) state.finished = { tag: args.number(1), text: args.string(2) };
-          return undefined;
-        }
-        default:
-          state.setFatal("internal", `unknown host op ${op}`);
-          throw new HostRefusal("Error", "unknown host op");
-      }
-    } catch (e) {
-      if (!(e instanceof HostRefusal)) {
-        // Not a refusal we chose: V8 out of stack in host code, or a bug. The contract must
-        // not be able to observe and survive it.
-        state.setFatal(isV8StackOverflow(e) ? "stack" : "internal", isV8StackOverflow(e) ? "stack overflow" : `host call failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * Drops the active engine after V8 unwound it or it aborted, switching to the spare, and
-   * builds a new spare in the background. Without a spare (a second fault within the ~50 ms
-   * a rebuild takes) the retired engine keeps serving until the new one is ready; calls it
-   * cannot run fail as "internal".
-   */
-  private retireActive(cause: unknown): void {
-    this.enginesRetired++;
-    this.logger.warn("contract engine retired", { reason: cause instanceof Error ? cause.message : String(cause), spare: this.spare !== undefined });
-    if (this.spare !== undefined) {
-      this.active = this.spare;
-      this.spare = undefined;
-    } else {
-      this.activeRetired = true;
-    }
-    this.buildSpare();
-  }
-
-  private buildSpare(): void {
-    if (this.building !== undefined) return;
-    this.building = QuickjsEngine.create(this.compiled, this.logger).then(
-      (engine) => {
-        this.building = undefined;
-        if (this.activeRetired) {
-          this.active = engine;
-          this.activeRetired = false;
-          this.buildSpare();
-        } else {
-          this.spare = engine;
-        }
-      },
-      (err: unknown) => {
-        this.building = undefined;
-        this.logger.error("cannot build a spare contract engine", { reason: err instanceof Error ? err.message : String(err) });
-      },
-    );
-  }
-
   /** Resolves once no spare engine is being built (tests). */
   async settled(): Promise<void> {
-    while (this.building !== undefined) await this.building;
+    await this.engines.settled();
   }
-}
-
-/** UTF-8 length of a host-call argument, refused past `max`. */
-function checkedBytes(s: string, max: number, what: string): number {
-  const n = utf8Length(s);
-  if (n > max) throw new HostRefusal("RangeError", `${what} is ${n} bytes, more than ${max}`);
-  return n;
 }

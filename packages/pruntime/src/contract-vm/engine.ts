@@ -1,6 +1,7 @@
 /**
  * One instance of the QuickJS WebAssembly module (its own linear memory), built from the
- * patched binary (wasm-patch.ts), plus access to the two globals the patch exports.
+ * patched binary (wasm-patch.ts): the globals the patch exports, bytecode compile and load,
+ * and a lean path for host functions.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -13,6 +13,7 @@ export {
 } from "./types.ts";
 export { StorageOverlay, MemoryContractStorage, type ContractStorage, type StorageWrite } from "./storage-overlay.ts";
 export { ContractVmError, type ContractVmErrorCode } from "./errors.ts";
+export { INTERRUPT_TICKS } from "./wasm-patch.ts";
 export {
   GasMeter,
   GAS_CALL_BASE,

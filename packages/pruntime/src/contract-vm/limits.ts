@@ -5,10 +5,10 @@
  */
 
 /**
- * QuickJS heap per call. Counts everything the call's runtime allocates, about 0.3 MiB of
- * which is the fresh context itself. 16 MiB holds any reasonable contract working set
- * (state lives in host storage, not in the heap) while bounding what a hostile contract
- * can make a worker allocate per call.
+ * QuickJS heap per call. Counts everything the call's runtime allocates (dlmalloc chunk
+ * sizes, see wasm-patch.ts part 3), about 0.1 MiB of which is the fresh context itself.
+ * 16 MiB holds any reasonable contract working set (state lives in host storage, not in
+ * the heap) while bounding what a hostile contract can make a worker allocate per call.
  */
 export const CONTRACT_MEMORY_LIMIT_BYTES_DEFAULT = 16 * 1024 * 1024;
 
@@ -20,16 +20,17 @@ export const CONTRACT_MEMORY_LIMIT_BYTES_DEFAULT = 16 * 1024 * 1024;
  * bytes per shadow byte at the limit: plain JS recursion 2-3, callbacks through builtins
  * 3-4, JSON.parse nesting 7, JSON.stringify nesting 12 (the worst reachable without code
  * generation from strings, which the VM disables: the parser is ~25). 48 KiB × 12 = 576 KiB
- * stays inside Node's default ~984 KiB with room for the host's own frames; it allows about
- * 280 nested plain calls or 75 nested array callbacks. `ContractVm.create` checks the margin
- * on the running process and refuses to start if it is missing (see stack-headroom.ts).
+ * stays inside Node's default ~984 KiB with room for the host's own frames. It allows about
+ * 250 nested plain calls, 100 nested array callbacks or 3,000 levels of JSON nesting.
+ * `ContractVm.create` checks the margin on the running process and refuses to start if it
+ * is missing (stack-headroom.ts); under `node --stack-size=3800` the check passes at 128 KiB.
  */
 export const CONTRACT_STACK_LIMIT_BYTES_DEFAULT = 48 * 1024;
 
 /**
- * Stack for the one-time parse check of a bundle (see ContractVm): the parser uses ~25 bytes
- * of V8 stack per shadow byte, so 16 KiB ≈ 400 KiB native. Deeper nesting than this allows
- * (thousands of levels) is refused as invalid code, the same way on every worker.
+ * Stack for compiling a bundle (once per code hash, see ContractVm): the parser uses ~25
+ * bytes of V8 stack per shadow byte, so 16 KiB ≈ 400 KiB native. Deeper nesting than this
+ * allows (thousands of levels) is refused as invalid code, the same way on every worker.
  */
 export const CONTRACT_PARSE_STACK_LIMIT_BYTES = 16 * 1024;
 

@@ -1,7 +1,7 @@
 /**
  * Patches the QuickJS WebAssembly binary of `@jitl/quickjs-wasmfile-release-sync@0.32.0`
- * (QuickJS 2025-09-13). quickjs-emscripten exposes no hook for either of the two things the
- * VM needs, so they are added to the binary, leaving everything else byte for byte:
+ * (QuickJS 2025-09-13). quickjs-emscripten exposes no hook for what the VM needs, so it is
+ * added to the binary, leaving everything else byte for byte:
  *
  * 1. Limit flags. QuickJS turns a failed allocation into a catchable `InternalError: out of
  *    memory` and a deep recursion into a catchable `stack overflow`; nothing tells the host.
@@ -20,6 +20,14 @@
  *    gives bytes and `decodeBinaryJSON(bytes)` evaluates that script in the current context.
  *    The VM only ever decodes bytes it compiled itself.
  *
+ * 3. Memory accounting. This build counts 8 bytes per allocation whatever its size (no
+ *    malloc_usable_size under Emscripten) and nothing for realloc growth, so the memory
+ *    limit bounded the number of allocations, not bytes. The default allocator functions
+ *    are made to count dlmalloc's real chunk sizes.
+ *
+ * 4. Interrupt granularity: the interrupt handler is called every INTERRUPT_TICKS (1,000)
+ *    ticks instead of 10,000, so less work goes unmetered.
+ *
  * Sites are found by content (error messages, the export names the Emscripten glue maps,
  * exact instruction sequences) and each must match exactly as often as expected, so a
  * different build fails loudly at load instead of silently losing a hook.
@@ -37,6 +45,11 @@ const HOOKED_MESSAGES: ReadonlyArray<{ text: string; flag: number }> = [
   { text: "out of memory in regexp execution", flag: LIMIT_FLAG_MEMORY },
   { text: "stack overflow", flag: LIMIT_FLAG_STACK },
 ];
+
+/** QuickJS's own interrupt interval, in ticks (JS_INTERRUPT_COUNTER_INIT and the regexp engine's). */
+const QUICKJS_INTERRUPT_TICKS = 10_000;
+/** Ticks between two interrupt callbacks after the patch (gas.ts charges per callback). */
+export const INTERRUPT_TICKS = 1000;
 
 export interface PatchReport {
   memorySites: number;
@@ -507,6 +520,15 @@ export function patchQuickjsWasm(original: Uint8Array, glue: string): { bytes: U
       realloc.subarray(tailEnd),
     ]),
   );
+
+  // 4. Interrupt granularity. QuickJS calls the interrupt handler every 10,000 ticks (in the
+  // interpreter, and separately in the regexp engine); gas is counted per callback, so work
+  // below that went unmetered (~0.5 ms per call). Both counters restart from INTERRUPT_TICKS.
+  for (const offset of [232, 20, 32]) {
+    const from = [OP_I32_CONST, ...sLeb(QUICKJS_INTERRUPT_TICKS), OP_I32_STORE, 2, ...u32Leb(offset)];
+    const f = uniqueBodyWith(m, codeOf, from, `interrupt counter reset at +${offset}`);
+    setCode(f, replaceOnce(codeOf(f), from, [OP_I32_CONST, ...sLeb(INTERRUPT_TICKS), OP_I32_STORE, 2, ...u32Leb(offset)], "interrupt counter reset"));
+  }
 
   // Reassemble.
   const newGlobal = concat([u32Leb(globalCount + 1), original.subarray(afterCount, globalSec.end), [TYPE_I32, 1, OP_I32_CONST, 0, OP_END]]);
