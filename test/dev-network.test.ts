@@ -4,7 +4,7 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,6 +50,28 @@ test("phala dev starts the whole network, shows its status and stops every proce
   assert.equal(await chain.masterPubkey(), infos[0].masterPubkey);
   for (const i of infos) assert.ok(await chain.worker(i.identityKey));
   assert.match(out, /gatekeeper\s+pRuntime .* registered\s+gatekeeper/);
+
+  // The printed steps work as written (npx phala … is this same binary).
+  const steps = out.split("\n").filter((l) => /^\s+(\d\. )?npx phala contract/.test(l)).map((l) => l.replace(/^\s+(\d\. )?npx phala /, ""));
+  assert.equal(steps.length, 4, out);
+  const dir = mkdtempSync(join(tmpdir(), "phala-steps-"));
+  try {
+    const run = (line: string, contractId = "") => {
+      const args = (line.replace(/<contract id[^>]*>/, contractId).match(/'[^']*'|\S+/g) ?? []).map((a) => a.replace(/^'|'$/g, ""));
+      const r = spawnSync(process.execPath, [PHALA_BIN, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env } });
+      assert.equal(r.status, 0, `phala ${args.join(" ")}\n${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    };
+    // Step 1 names the example by its path in the repository.
+    run(steps[0].replace("packages/contract/examples/notes.ts", resolve(import.meta.dirname, "../packages/contract/examples/notes.ts")));
+    const deployed = run(steps[1]);
+    const id = /deployed contract (0x[0-9a-f]{64})/.exec(deployed)?.[1];
+    assert.ok(id, deployed);
+    run(steps[2], id);
+    assert.match(run(steps[3], id), /hello/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   proc.kill("SIGTERM");
   const [code] = await once(proc, "exit");
