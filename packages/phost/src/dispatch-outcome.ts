@@ -1,33 +1,12 @@
-import type { ComposedRuntime, DispatchErrorValue } from "@phala-ts/runtime";
+import { dispatchErrorName, type ComposedRuntime, type DispatchErrorValue } from "@phala-ts/runtime";
+
+export { dispatchErrorName };
 import { decodeExact, type EventRecordValue } from "@phala-ts/runtime/types";
 import type { ChainClient } from "./chain-client.ts";
 
 /** What dispatching one included extrinsic did, as its `System.ExtrinsicSuccess` or `ExtrinsicFailed` event says. */
 export type ExtrinsicOutcome = { success: true } | { success: false; error: DispatchErrorValue; errorName: string };
 
-/**
- * Names a dispatch error as polkadot-js does: `Pallet.Error` for a module error, using the
- * runtime's pallet declarations (the error's first byte is its index in the pallet's
- * `errors`); `Token.FundsUnavailable` and the like for nested kinds; else the kind itself
- * (`BadOrigin`). A module error this runtime does not declare reads `Module(index, error)`.
- */
-export function dispatchErrorName(runtime: ComposedRuntime, e: DispatchErrorValue): string {
-  switch (e.tag) {
-    case "Module": {
-      const { index, error } = e.value;
-      const pallet = runtime.pallets.find((p) => p.index === index);
-      const name: string | undefined = pallet?.def.errors[error[0]];
-      return pallet && name !== undefined ? `${pallet.name}.${name}` : `Module(${index}, ${error[0]})`;
-    }
-    case "Token":
-    case "Arithmetic":
-    case "Transactional":
-    case "Trie":
-      return `${e.tag}.${e.value.tag}`;
-    default:
-      return e.tag;
-  }
-}
 
 type Tagged = { tag: string; value: unknown };
 

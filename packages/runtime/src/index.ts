@@ -31,3 +31,4 @@ export { inclusionFee } from "./pallets/transaction-payment/fees.ts";
 export { SS58_PREFIX } from "./pallets/system/constants.ts";
 export { buildRuntimeMetadata, METADATA_VERSIONS } from "./metadata-assembly.ts";
 export { TimestampStorage } from "./pallets/timestamp/pallet.ts";
+export { dispatchErrorName } from "./executive/dispatch-error.ts";

@@ -3,7 +3,9 @@
  * the error a failed dispatch becomes: `Pallet.Error` named from the runtime's pallet
  * declarations, with what to do about it.
  */
-import type { ComposedRuntime, DispatchErrorValue } from "@phala-ts/runtime";
+import { dispatchErrorName, type ComposedRuntime, type DispatchErrorValue } from "@phala-ts/runtime";
+
+export { dispatchErrorName };
 import { decodeExact, type EventRecordValue } from "@phala-ts/runtime/types";
 import { PhalaSdkError } from "./errors.ts";
 
@@ -24,28 +26,6 @@ function isTagged(v: unknown): v is Tagged {
   return typeof v === "object" && v !== null && typeof (v as Record<string, unknown>).tag === "string";
 }
 
-/**
- * Names a dispatch error as polkadot-js does: `Pallet.Error` for a module error (its first
- * byte indexes the pallet's `errors`), `Token.FundsUnavailable` and the like for nested
- * kinds, else the kind (`BadOrigin`). An undeclared module error reads `Module(index, error)`.
- */
-export function dispatchErrorName(runtime: ComposedRuntime, e: DispatchErrorValue): string {
-  switch (e.tag) {
-    case "Module": {
-      const { index, error } = e.value;
-      const pallet = runtime.pallets.find((p) => p.index === index);
-      const name: string | undefined = pallet?.def.errors[error[0]];
-      return pallet && name !== undefined ? `${pallet.name}.${name}` : `Module(${index}, ${error[0]})`;
-    }
-    case "Token":
-    case "Arithmetic":
-    case "Transactional":
-    case "Trie":
-      return `${e.tag}.${e.value.tag}`;
-    default:
-      return e.tag;
-  }
-}
 
 /**
  * The outcome of the extrinsic at `index`, from the SCALE `System.Events` of its block.
