@@ -34,10 +34,7 @@ class CommittedView implements VmStorage {
 export class VmRunner implements ContractRunner {
   constructor(readonly vm: ContractVm) {}
 
-  /**
-   * `call.timeLimitMs` is not enforced: the VM has no wall-clock deadline yet. Gas bounds a
-   * query instead (1 gas ≈ 1 ns on the reference machine, so QUERY_GAS_LIMIT ≈ 50 ms).
-   */
+  /** `call.timeLimitMs` (queries only) becomes a wall-clock deadline checked at every gas tick. */
   call(call: ContractCall): ContractCallResult {
     const overlay = new StorageOverlay(new CommittedView(call.storage));
     const out = this.vm.call({
@@ -51,6 +48,7 @@ export class VmRunner implements ContractRunner {
       seed: call.seed,
       gasLimit: call.gasLimit,
       storage: overlay,
+      deadlineMs: call.timeLimitMs === undefined ? undefined : performance.now() + call.timeLimitMs,
     });
     if (!out.ok) return { ok: false, error: { kind: out.error.kind, message: out.error.message }, gasUsed: out.gasUsed };
     const writes = new Map<string, string | undefined>();

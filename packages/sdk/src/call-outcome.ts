@@ -31,6 +31,7 @@ const KINDS: Readonly<Record<string, { code: PhalaSdkErrorCode; where: PhalaSdkE
   contract: { code: "CONTRACT_ERROR", where: "contract", advice: "the contract refused the input" },
   memory: { code: "CONTRACT_LIMIT", where: "contract", advice: "the contract exceeded its memory limit" },
   stack: { code: "CONTRACT_LIMIT", where: "contract", advice: "the contract exceeded its stack limit (too deep recursion)" },
+  timeout: { code: "CONTRACT_LIMIT", where: "contract", advice: "the query ran past the worker's time limit; ask for less at once" },
   "invalid-code": { code: "CONTRACT_INVALID", where: "contract", advice: "the contract's code does not load; rebuild it with phala contract build and deploy again" },
   "invalid-input": { code: "CONTRACT_INVALID", where: "contract", advice: "the VM could not read the input; check that it is JSON the contract accepts" },
   "storage-full": { code: "CONTRACT_LIMIT", where: "contract", advice: "the contract's storage is full; nothing was stored" },

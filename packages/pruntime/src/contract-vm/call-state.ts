@@ -28,7 +28,7 @@ import type { CallRequest, ContractEvent } from "./types.ts";
 import { LIMIT_FLAG_MEMORY, LIMIT_FLAG_STACK } from "./wasm-patch.ts";
 
 /** Failures that end a call whatever the contract does about them. */
-export type FatalKind = "gas" | "memory" | "stack" | "internal";
+export type FatalKind = "gas" | "memory" | "stack" | "timeout" | "internal";
 
 /** Thrown by the host into the contract: a refused host call, which the contract may catch. */
 export class HostRefusal extends Error {
@@ -98,6 +98,10 @@ export class CallState {
       this.interrupts++;
       if (this.interrupts > 1 && !this.meter.charge(GAS_PER_INTERRUPT)) {
         this.setFatal("gas", "out of gas");
+        return true;
+      }
+      if (this.req.deadlineMs !== undefined && performance.now() > this.req.deadlineMs) {
+        this.setFatal("timeout", "the query ran past its time limit");
         return true;
       }
       return false;

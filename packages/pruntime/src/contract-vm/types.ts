@@ -40,6 +40,11 @@ export interface CallRequest {
    * sorted key order; pass a `StorageOverlay` to decide later whether to keep the writes.
    */
   storage: ContractStorage;
+  /**
+   * Queries only: `performance.now()` after which the call stops with kind "timeout". Wall
+   * time differs between workers, so a command (which every worker must agree on) never sets it.
+   */
+  deadlineMs?: number;
 }
 
 export interface ContractEvent {
@@ -51,6 +56,8 @@ export interface ContractEvent {
 export type CallErrorKind =
   /** The gas limit was reached; `gasUsed` is the limit. */
   | "gas"
+  /** A query ran past its wall-clock deadline. */
+  | "timeout"
   /** The memory limit was reached (even if the contract caught the error). */
   | "memory"
   /** The stack limit was reached (even if caught); `gasUsed` is the limit, see ContractVm. */

@@ -148,3 +148,12 @@ test("a gas limit below the fixed cost fails before running anything", () => {
   const outcome = vm.call(request(COUNTER, "handle", { op: "add", by: 1 }, { gasLimit: 1000n }));
   assert.deepEqual(outcome, { ok: false, error: { kind: "gas", message: "out of gas" }, gasUsed: 1000n });
 });
+
+test("a query past its wall-clock deadline stops with kind timeout, well before its gas would run out", () => {
+  const code = bundle(`{ query() { for (;;) {} } }`);
+  const started = performance.now();
+  const outcome = vm.call({ ...request(code, "query", {}, { gasLimit: 1n << 60n }), deadlineMs: performance.now() + 50 });
+  assert.equal(kindOf(outcome), "timeout");
+  assert.ok(performance.now() - started < 2_000);
+  expectHealthy();
+});
