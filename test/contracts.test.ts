@@ -160,7 +160,7 @@ test("forged and stale requests are refused with clear errors", async () => {
   assert.ok(cmd.blockNumber > 0);
   void info;
   const { commandIdOf } = await import("@phala-ts/runtime/phala");
-  const tamperedId = toHex(commandIdOf(payload));
+  const tamperedId = toHex(commandIdOf(alice.accountId, payload));
   const res = await waitFor("the tampered command's result", async () => {
     const x = await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${contracts.notes}/results/${tamperedId}`);
     return x.status === 200 ? ((await x.json()) as { result: string }) : undefined;
@@ -172,13 +172,19 @@ test("forged and stale requests are refused with clear errors", async () => {
   // Alice's command copied and pushed by Bob does not run as Bob: it is bound to its sender.
   const stolen = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: id, sender: alice.accountId, gasLimit: GAS, input: utf8(JSON.stringify({ op: "add", text: "stolen" })) });
   await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n });
-  const stolenRes = await waitFor("the copied command's result", async () => {
-    const x = await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${contracts.notes}/results/${toHex(stolen.commandId)}`);
-    return x.status === 200 ? ((await x.json()) as { result: string }) : undefined;
-  }, 30_000);
-  const stolenOutcome = openCommandResult({ result: fromHex(stolenRes.result), contractId: id, commandId: stolen.commandId, contractEcdhPubkey: keys!.ecdh_pubkey, senderPrivateKey: stolen.senderPrivateKey });
+  const resultOf = async (commandId: Uint8Array) => {
+    const res = await waitFor("a command's result", async () => {
+      const x = await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${contracts.notes}/results/${toHex(commandId)}`);
+      return x.status === 200 ? ((await x.json()) as { result: string }) : undefined;
+    }, 30_000);
+    return openCommandResult({ result: fromHex(res.result), contractId: id, commandId, contractEcdhPubkey: keys!.ecdh_pubkey, senderPrivateKey: stolen.senderPrivateKey });
+  };
+  const stolenOutcome = await resultOf(commandIdOf(bob.accountId, stolen.payload));
   assert.equal(stolenOutcome.ok, false);
   assert.match(stolenOutcome.error!.kind, /decrypt/);
+  // …and does not use up Alice's command: hers still runs when she pushes it.
+  await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n });
+  assert.equal((await resultOf(stolen.commandId)).ok, true);
 });
 
 test("runaway contracts stop at their limits with the same gas on both workers; the sender pays; workers keep serving", async () => {

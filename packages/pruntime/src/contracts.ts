@@ -35,6 +35,7 @@ import { ScaleDecodeError, T, decodeExact, type Infer, type Type } from "@phala-
 import { AccountId32, H256 } from "@phala-ts/runtime/types";
 import {
   commandAssociatedData,
+  initIdOf,
   CallOutcome,
   ClusterEvent,
   ClusterKeyPublished,
@@ -613,7 +614,7 @@ export class ContractsMachine {
   }
 
   private runInit(contract: Contract, initArgs: Uint8Array, block: BlockInfo): void {
-    const initId = commandIdOf(initArgs);
+    const initId = initIdOf(initArgs);
     const envelope = this.decode(EncryptedPayload, initArgs, "init args");
     const outcome = envelope === undefined ? undefined : this.initOutcome(contract, envelope, initId, block);
     if (envelope !== undefined && outcome !== undefined) this.storeResult(contract, initId, INIT_POSITION, envelope.sender_pubkey, outcome, block);
@@ -648,7 +649,7 @@ export class ContractsMachine {
     if (command === undefined) return;
     const contract = this.#contracts.get(hexKey(command.contract));
     if (contract === undefined || !contract.running) return;
-    const commandId = commandIdOf(command.payload);
+    const commandId = commandIdOf(message.sender.value, command.payload);
     if (this.#results.has(contract.id, commandId)) {
       // The same ciphertext again (anyone can copy it from the chain): run each command once.
       this.#log.warn("ignoring a command already executed", { contract: contract.id, block: block.number });

@@ -64,7 +64,7 @@ export function command(who: Bytes, contractEcdh: Bytes, contract: Bytes, input:
   const key = ephemeral(label);
   const nonce = blake2b256(utf8(`nonce ${label}`)).slice(0, 16);
   const payload = seal(contractEcdh, WireLabels.command, commandAssociatedData(contract, who), CommandPlaintext.codec.enc({ nonce, gas_limit: gasLimit, input: utf8(JSON.stringify(input)) }), key);
-  return { message: commandMessage(who, contract, payload), payload, commandId: commandIdOf(payload), key };
+  return { message: commandMessage(who, contract, payload), payload, commandId: commandIdOf(who, payload), key };
 }
 
 export function commandMessage(who: Bytes, contract: Bytes, payload: Bytes): MessageValue {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { blake2b256, devAccount, toHex, utf8 } from "@phala-ts/primitives";
 import { decodeExact } from "@phala-ts/runtime/types";
 import {
+  commandIdOf,
   ClusterKeyPublished,
   ContractKeyPublished,
   ContractTopics,
@@ -279,10 +280,13 @@ test("commands run identically on both members; results are readable by their se
   assert.throws(() => openResult(net.w1.core.commandResult(d.contract, c1.commandId)!, other.key, d.contractEcdh));
   assert.equal(net.outsider.core.commandResult(d.contract, c1.commandId), undefined, "a non-member keeps no results");
 
-  // The same ciphertext pushed again is not executed twice.
+  // The same ciphertext pushed again by its sender is not executed twice.
   const before = net.w1.core.contractInfo(d.contract)!;
-  net.sim.block([], { raw: [commandMessage(bob.accountId, d.contract, c1.payload)] });
+  net.sim.block([], { raw: [commandMessage(alice.accountId, d.contract, c1.payload)] });
   assert.equal(net.w1.core.contractInfo(d.contract)!.commands, before.commands);
+  assert.deepEqual(net.w1.core.contractInfo(d.contract)!.stateHash, before.stateHash);
+  // Pushed by someone else it is another command, which does not decrypt: it changes no state.
+  net.sim.block([], { raw: [commandMessage(bob.accountId, d.contract, c1.payload)] });
   assert.deepEqual(net.w1.core.contractInfo(d.contract)!.stateHash, before.stateHash);
 
   // A contract error commits nothing but still charges gas.
@@ -316,7 +320,7 @@ test("insufficient balance: nothing runs; a tampered command gets a decrypt outc
   const tampered = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "tampered");
   const bytes = tampered.payload.slice();
   bytes[bytes.length - 1] ^= 1;
-  const forged = { ...tampered, payload: bytes, commandId: blake2b256(bytes), message: commandMessage(alice.accountId, d.contract, bytes) };
+  const forged = { ...tampered, payload: bytes, commandId: commandIdOf(alice.accountId, bytes), message: commandMessage(alice.accountId, d.contract, bytes) };
   send(net, [poor, forged]);
   for (const n of [net.w1, net.w2]) {
     const r = resultOf(n, d, poor);

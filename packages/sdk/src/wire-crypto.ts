@@ -7,6 +7,7 @@
 import { bytesEqual, openEnvelope, sealEnvelope, toHex, verifyEd25519, x25519GenerateKeyPair, x25519KeyPair, EnvelopeError, type Envelope } from "@phala-ts/primitives";
 import {
   commandAssociatedData,
+  initIdOf,
   CallOutcome,
   CommandPlaintext,
   CommandResult,
@@ -71,14 +72,14 @@ export interface SealInitArgsParams {
 /**
  * SCALE EncryptedPayload of InitPlaintext to the cluster key (label init, AAD contract id):
  * `init_args` on chain. The cluster answers the init's outcome like a command's, under the
- * id `commandIdOf(init_args)`, encrypted to the returned sender key.
+ * id `initIdOf(init_args)`, encrypted to the returned sender key.
  */
 export function sealInitArgs(p: SealInitArgsParams): SealedCommand {
   const senderPrivateKey = p.senderPrivateKey ?? x25519GenerateKeyPair().privateKey;
   const plaintext = InitPlaintext.codec.enc({ gas_limit: p.gasLimit, input: p.input });
   const env = sealEnvelope({ recipientPublicKey: requireKey("cluster's", p.clusterEcdhPubkey), label: WireLabels.init, associatedData: p.contractId, plaintext, senderPrivateKey });
   const payload = EncryptedPayload.codec.enc(toPayload(env));
-  return { payload, commandId: commandIdOf(payload), senderPrivateKey };
+  return { payload, commandId: initIdOf(payload), senderPrivateKey };
 }
 
 // ---------------------------------------------------------------- commands
@@ -118,7 +119,7 @@ export function sealCommand(p: SealCommandParams): SealedCommand {
     senderPrivateKey,
   });
   const payload = EncryptedPayload.codec.enc(toPayload(env));
-  return { payload, commandId: commandIdOf(payload), senderPrivateKey };
+  return { payload, commandId: commandIdOf(p.sender, payload), senderPrivateKey };
 }
 
 export interface OpenCommandResultParams {

@@ -1,7 +1,7 @@
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { blake2b256, keyPairFromUri, toHex, utf8, x25519KeyPair } from "@phala-ts/primitives";
-import { contractIdOf } from "@phala-ts/runtime/phala";
+import { commandIdOf, contractIdOf } from "@phala-ts/runtime/phala";
 import { SystemStorage } from "@phala-ts/runtime";
 import { PhalaClient, PhalaSdkError, type PhalaClientOptions } from "@phala-ts/sdk";
 import { FakeCluster } from "./fake-cluster.ts";
@@ -126,7 +126,7 @@ test("send: the command is encrypted on chain, the result is read from a worker 
   const pushed = node.submitted.at(-1)!;
   assert.equal(pushed.name, "push_contract_message");
   assert.equal(pushed.args.deposit, 10n ** 12n);
-  assert.equal(r.commandId, toHex(blake2b256(pushed.args.payload)));
+  assert.equal(r.commandId, toHex(commandIdOf(alice.accountId, pushed.args.payload)));
   assert.ok(!toHex(pushed.args.payload).includes(Buffer.from(MARKER).toString("hex")), "the command is not on chain in clear");
   assert.ok([toHex(member1.identity), toHex(member2.identity)].includes(r.worker));
 });
@@ -142,7 +142,8 @@ test("send skips a worker that serves a forged result and reads the genuine one 
     const v = prevOnCall(c);
     if (c.name === "push_contract_message") {
       const { senderPubkey } = openCommand(c.args.payload, contractEcdh, c.args.contract, c.signer);
-      origServe(c.args.contract, blake2b256(c.args.payload), commandResult(outcome({ forged: true }), { contractId: c.args.contract, commandId: blake2b256(c.args.payload), senderPubkey, contractEcdh: forger }));
+      const id = commandIdOf(c.signer, c.args.payload);
+      origServe(c.args.contract, id, commandResult(outcome({ forged: true }), { contractId: c.args.contract, commandId: id, senderPubkey, contractEcdh: forger }));
     }
     return v;
   };

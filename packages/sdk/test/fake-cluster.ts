@@ -5,7 +5,7 @@
  * them with a test-chosen function, publishes the contract key and serves encrypted results.
  */
 import { blake2b256, keyPairFromUri, openEnvelope, x25519KeyPair } from "@phala-ts/primitives";
-import { EncryptedPayload, InitPlaintext, PhalaRegistryStorage, PhatContractsStorage, WireLabels, clusterIdOf, contractIdOf } from "@phala-ts/runtime/phala";
+import { EncryptedPayload, InitPlaintext, PhalaRegistryStorage, PhatContractsStorage, WireLabels, clusterIdOf, commandIdOf, contractIdOf } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
 import { FakeNode, type CallVerdict, type DecodedCall } from "./fake-node.ts";
 import { FakeWorker } from "./fake-worker.ts";
@@ -123,7 +123,7 @@ export class FakeCluster {
       case "push_contract_message": {
         const { senderPubkey, plaintext } = openCommand(c.args.payload, this.contractEcdh, c.args.contract, c.signer);
         const o = this.execute(JSON.parse(new TextDecoder().decode(plaintext.input)), c.signer);
-        const commandId = blake2b256(c.args.payload);
+        const commandId = commandIdOf(c.signer, c.args.payload);
         const served = commandResult(o, { contractId: c.args.contract, commandId, senderPubkey, contractEcdh: this.contractEcdh });
         const serving = this.serving;
         setTimeout(() => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { blake2b256, bytesEqual, keyPairFromUri, openEnvelope, toHex, utf8, verifyMultiSignature, x25519KeyPair } from "@phala-ts/primitives";
-import { CommandResult, EncryptedPayload, InitPlaintext, QueryResponse, WireLabels, commandIdOf, queryCertificatePayload } from "@phala-ts/runtime/phala";
+import { CommandResult, EncryptedPayload, InitPlaintext, QueryResponse, WireLabels, commandIdOf, initIdOf, queryCertificatePayload } from "@phala-ts/runtime/phala";
 
 const SENDER = new Uint8Array(32).fill(0xa1);
 import { decodeExact } from "@phala-ts/runtime/types";
@@ -26,7 +26,7 @@ test("init args are sealed to the cluster key with label init and the contract i
   const input = utf8(JSON.stringify({ owner: MARKER }));
   const init = sealInitArgs({ clusterEcdhPubkey: clusterEcdh.publicKey, contractId, gasLimit: 5000n, input });
   const sealed = init.payload;
-  assert.deepEqual(init.commandId, commandIdOf(sealed), "the init's outcome is served under the hash of init_args");
+  assert.deepEqual(init.commandId, initIdOf(sealed), "the init's outcome is served under the hash of init_args");
   assert.ok(!toHex(sealed).includes(Buffer.from(MARKER).toString("hex")), "the marker is not in the sealed bytes");
   const p = decodeExact(EncryptedPayload, sealed);
   const open = (aad: Uint8Array, label = WireLabels.init) =>
@@ -45,7 +45,7 @@ test("a command is sealed to the contract key with a fresh ephemeral key; its id
   const b = sealCommand({ contractEcdhPubkey: contractEcdh.publicKey, contractId, sender: SENDER, gasLimit: 100n, input });
   assert.ok(!bytesEqual(a.senderPrivateKey, b.senderPrivateKey), "each command has its own ephemeral key");
   assert.ok(!bytesEqual(a.commandId, b.commandId));
-  assert.deepEqual(a.commandId, commandIdOf(a.payload));
+  assert.deepEqual(a.commandId, commandIdOf(SENDER, a.payload));
   assert.ok(!toHex(a.payload).includes(Buffer.from(MARKER).toString("hex")));
   const opened = openCommand(a.payload, contractEcdh, contractId, SENDER);
   assert.deepEqual(opened.senderPubkey, x25519KeyPair(a.senderPrivateKey).publicKey);

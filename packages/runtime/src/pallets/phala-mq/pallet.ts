@@ -144,7 +144,10 @@ export function createPhalaMqPallet(opts: PhalaMqOptions) {
           const signed = a.signed_message;
           let origin: MessageOriginValue;
           try {
-            origin = checkSignedMessage(ctx.state, opts, signed).origin;
+            const checked = checkSignedMessage(ctx.state, opts, signed);
+            // The pool lets later sequences wait; a block applies only the next one, so none is ever skipped.
+            if (signed.sequence !== checked.expected) return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "BadSequence");
+            origin = checked.origin;
           } catch (e) {
             if (!(e instanceof TransactionInvalid)) throw e;
             return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, e.validity.value.tag === "BadSigner" ? "BadSender" : e.validity.value.tag === "BadProof" ? "BadSignature" : "BadSequence");

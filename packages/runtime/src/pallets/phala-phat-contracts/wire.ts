@@ -83,9 +83,17 @@ export const CommandResult = T.struct(["phala_pallets", "wire", "CommandResult"]
   outcome: EncryptedPayload,
 });
 
-/** The id of a command: blake2b-256 of its SCALE EncryptedPayload, as carried on chain. */
-export function commandIdOf(encryptedPayload: Uint8Array): Uint8Array {
-  return blake2b256(encryptedPayload);
+/**
+ * The id of a command: blake2b-256 of the pushing account and its SCALE EncryptedPayload. The
+ * sender is part of it, so a copy pushed first by someone else cannot use up the real command's id.
+ */
+export function commandIdOf(sender: Uint8Array, encryptedPayload: Uint8Array): Uint8Array {
+  return blake2b256(concatBytes(sender, encryptedPayload));
+}
+
+/** The id an init's outcome is served under: blake2b-256 of the instantiation's `init_args`. */
+export function initIdOf(initArgs: Uint8Array): Uint8Array {
+  return blake2b256(initArgs);
 }
 
 /** An account vouches for an ephemeral x25519 key until `expires_at` (unix ms). */
