@@ -199,7 +199,8 @@ function hexKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
-function failure(kind: string, message: string, gasUsed = 0n, fee = 0n): CallOutcomeValue {
+/** A call that did not succeed, as its sender reads it. */
+export function failure(kind: string, message: string, gasUsed = 0n, fee = 0n): CallOutcomeValue {
   return { ok: false, output: "", gas_used: gasUsed, fee, events: [], error: { kind, message } };
 }
 

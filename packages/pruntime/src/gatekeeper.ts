@@ -483,11 +483,14 @@ export class GatekeeperMachine {
     const share = this.decode(MasterKeyDistribution, message);
     if (share === undefined || !bytesEqual(share.dest, this.#me) || this.#held.length > 0 || !this.isGatekeeper(this.#me)) return;
     let history: MasterKeyRecord[];
+    const ecdh = this.#keys.ecdhPrivateKey();
     try {
-      history = decryptMasterKeyHistory(this.#keys.ecdhPrivateKey(), share);
+      history = decryptMasterKeyHistory(ecdh, share);
     } catch (e) {
       this.#log.error("a master key share addressed to this worker does not decrypt; waiting for another", { reason: (e as Error).message });
       return;
+    } finally {
+      ecdh.fill(0);
     }
     const projected = this.projectHistory(history);
     if (projected === undefined) return;

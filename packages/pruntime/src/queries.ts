@@ -31,7 +31,7 @@ import {
   queryResponseSigningPayload,
   type CallOutcomeValue,
 } from "@phala-ts/runtime/phala";
-import type { ContractsMachine, QueryTarget } from "./contracts.ts";
+import { failure, type ContractsMachine, type QueryTarget } from "./contracts.ts";
 import { decodeUtf8 } from "./contract-storage.ts";
 import { PruntimeError } from "./errors.ts";
 import type { WorkerKeys } from "./keys.ts";
@@ -221,7 +221,7 @@ function runQuery(
   queryId: Uint8Array,
   ctx: QueryContext,
 ): CallOutcomeValue {
-  const fail = (kind: string, message: string, gasUsed = 0n): CallOutcomeValue => ({ ok: false, output: "", gas_used: gasUsed, fee: 0n, events: [], error: { kind, message } });
+  const fail = (kind: string, message: string, gasUsed = 0n): CallOutcomeValue => failure(kind, message, gasUsed);
   const input = decodeUtf8(inputBytes);
   if (input === undefined) return fail("invalid-input", "the query input is not UTF-8 JSON text");
   const code = contracts.code(target.codeHash);
