@@ -110,9 +110,13 @@ interface ItemOptions<V> {
   docs?: string[];
 }
 
-function decodeValue<V>(type: Type<V>, raw: Uint8Array | undefined, dflt: V | undefined): V | undefined {
-  if (raw === undefined) return dflt;
-  return type.codec.dec(raw);
+/**
+ * The value at a key, or the item's default. An object default (a list, a struct) is decoded
+ * afresh from its bytes, so a caller that changes what it read cannot change the default.
+ */
+function decodeValue<V>(type: Type<V>, raw: Uint8Array | undefined, dflt: V | undefined, fallback: Uint8Array): V | undefined {
+  if (raw !== undefined) return type.codec.dec(raw);
+  return dflt !== null && typeof dflt === "object" ? type.codec.dec(fallback) : dflt;
 }
 
 function metaFallback<V>(type: Type<V>, opts: ItemOptions<V>): { modifier: "Optional" | "Default"; fallback: Uint8Array } {
@@ -142,7 +146,7 @@ export function palletStorage(pallet: string) {
       hasDefault: opts.default !== undefined,
       meta: { name, modifier, kind: { tag: "plain", value: type }, fallback, docs: opts.docs ?? [] },
       key: () => prefix,
-      get: (s) => decodeValue(type, s.get(prefix), opts.default) as V,
+      get: (s) => decodeValue(type, s.get(prefix), opts.default, fallback) as V,
       set: (s, v) => s.set(prefix, type.codec.enc(v)),
       remove: (s) => s.delete(prefix),
       exists: (s) => s.get(prefix) !== undefined,
@@ -186,7 +190,7 @@ export function palletStorage(pallet: string) {
       hasDefault: opts.default !== undefined,
       meta: { name, modifier, kind: { tag: "map", hashers: [hasher], key: keyType, value: type }, fallback, docs: opts.docs ?? [] },
       key,
-      get: (s, k) => decodeValue(type, s.get(key(k)), opts.default) as V,
+      get: (s, k) => decodeValue(type, s.get(key(k)), opts.default, fallback) as V,
       set: (s, k, v) => s.set(key(k), type.codec.enc(v)),
       remove: (s, k) => s.delete(key(k)),
       exists: (s, k) => s.get(key(k)) !== undefined,
@@ -222,7 +226,7 @@ export function palletStorage(pallet: string) {
       meta: { name, modifier, kind: { tag: "map", hashers: [h1, h2], key: tupleKey, value: type }, fallback, docs: opts.docs ?? [] },
       key,
       prefixFor,
-      get: (s, a, b) => decodeValue(type, s.get(key(a, b)), opts.default),
+      get: (s, a, b) => decodeValue(type, s.get(key(a, b)), opts.default, fallback),
       set: (s, a, b, v) => s.set(key(a, b), type.codec.enc(v)),
       remove: (s, a, b) => s.delete(key(a, b)),
       exists: (s, a, b) => s.get(key(a, b)) !== undefined,

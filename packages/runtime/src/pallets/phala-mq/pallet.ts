@@ -40,8 +40,7 @@ export function pushMessage(ctx: DispatchContext, message: MessageValue): Dispat
   if (message.destination.length > TOPIC_BYTES_MAX || message.payload.length > payloadMax) {
     return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "MessageTooLarge");
   }
-  // A copy: the absent value is the shared default list.
-  const queue = [...PhalaMqStorage.OutboundMessages.get(ctx.state)];
+  const queue = PhalaMqStorage.OutboundMessages.get(ctx.state);
   if (queue.length >= MESSAGES_PER_BLOCK_MAX) return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "TooManyMessages");
   queue.push(message);
   PhalaMqStorage.OutboundMessages.set(ctx.state, queue);
