@@ -15,13 +15,14 @@ import { buildContract } from "@phala-ts/contract/build";
 import { PhalaClient, PhalaSdkError, createQueryCertificate, openCommandResult, sealCommand, sealQuery } from "@phala-ts/sdk";
 import { CommandResult, QueryRequest } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
+import { bundleForBrowser, createPageRealm } from "./helpers/browser-realm.ts";
 import { startNetwork, type TestNetwork } from "./helpers/network.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../packages/contract/examples/", import.meta.url));
 const PHA = 10n ** 12n;
 const GAS = 20_000_000n;
-const MARKERS = { alice: "MARKER-ALICE-7f3a9c", bob: "MARKER-BOB-51e2d8", bid: "31337424242" };
+const MARKERS = { alice: "MARKER-ALICE-7f3a9c", bob: "MARKER-BOB-51e2d8", bid: "31337424242", browser: "MARKER-BROWSER-c0ffee" };
 
 const alice = keyPairFromUri("//Alice", "sr25519");
 const bob = keyPairFromUri("//Bob", "sr25519");
@@ -228,6 +229,44 @@ function filesUnder(dir: string): string[] {
   }
   return out;
 }
+
+test("the SDK bundled for browsers deploys, sends and queries from a page realm without Node built-ins", async () => {
+  const sdk = await bundleForBrowser('export * from "@phala-ts/sdk"; export { keyPairFromUri, utf8 } from "@phala-ts/primitives";', "PhalaBrowser");
+  const page = createPageRealm([sdk]);
+  const { code } = await buildContract(join(EXAMPLES, "notes.ts"));
+  const args = JSON.stringify({ url: net.node.wsUrl, cluster: net.cluster, code: new TextDecoder().decode(code), marker: MARKERS.browser, gas: GAS.toString() });
+  const out = await page.run<string>(`(async () => {
+    const a = ${args};
+    const seen = { noNode: typeof process === "undefined" && typeof Buffer === "undefined" && typeof require === "undefined" };
+    const { PhalaClient, keyPairFromUri, utf8 } = await PhalaBrowser;
+    const alice = keyPairFromUri("//Alice", "sr25519");
+    const bob = keyPairFromUri("//Bob", "sr25519");
+    const client = await PhalaClient.connect(a.url);
+    try {
+      const codeHash = await client.uploadCode(alice, a.cluster, utf8(a.code));
+      const id = await client.instantiate(alice, { codeHash, cluster: a.cluster, initArgs: {}, gasLimit: 50000000n, salt: "from a browser" });
+      const notes = client.contract(id);
+      const sent = await notes.send(alice, { op: "add", text: a.marker + " from the page" }, { gasLimit: BigInt(a.gas) });
+      seen.gasUsed = String(sent.gasUsed);
+      seen.alice = JSON.stringify(await notes.query(alice, { op: "list" }));
+      seen.bob = JSON.stringify(await notes.query(bob, { op: "list" }));
+      try {
+        await notes.send(alice, { op: "add", text: "x" }, { gasLimit: 0n });
+      } catch (e) {
+        seen.refused = { name: e.name, code: e.code, where: e.where };
+      }
+      return JSON.stringify(seen);
+    } finally {
+      client.close();
+    }
+  })()`);
+  const seen = JSON.parse(out) as { noNode: boolean; gasUsed: string; alice: string; bob: string; refused?: { name: string; code: string; where: string } };
+  assert.equal(seen.noNode, true);
+  assert.ok(BigInt(seen.gasUsed) > 0n);
+  assert.ok(seen.alice.includes(MARKERS.browser), seen.alice);
+  assert.ok(!seen.bob.includes(MARKERS.browser), seen.bob);
+  assert.equal(seen.refused?.name, "PhalaSdkError");
+});
 
 test("leak test: the markers appear nowhere outside the TEE and the senders", async () => {
   const needles = Object.values(MARKERS).map((m) => Buffer.from(m));

@@ -55,3 +55,23 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function utf8(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
+
+const HAS_BUFFER = typeof Buffer === "function";
+/** Bytes per `String.fromCharCode` call: well under any engine's argument limit. */
+const CHAR_CODE_CHUNK = 1024;
+
+/**
+ * A byte string as a JS string of the same length, one char per byte (latin1): a `Map` key whose
+ * `<` order is the bytes' order. Short arrays go through `String.fromCharCode`, because the
+ * `Buffer` route reads `.buffer`, which moves a small (on-heap) array off the heap first; long
+ * ones through Buffer where there is one (Node), else in chunks (browsers).
+ */
+export function bytesKey(bytes: Uint8Array): string {
+  if (bytes.length <= CHAR_CODE_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  if (HAS_BUFFER) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  let out = "";
+  for (let at = 0; at < bytes.length; at += CHAR_CODE_CHUNK) {
+    out += String.fromCharCode.apply(null, bytes.subarray(at, at + CHAR_CODE_CHUNK) as unknown as number[]);
+  }
+  return out;
+}

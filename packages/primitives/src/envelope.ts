@@ -5,7 +5,7 @@
  * a 96-bit nonce and caller-chosen associated data (the contract id or query id).
  * Binding both public keys into the key stops an attacker from swapping the sender key.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { backend } from "#crypto-backend";
 import { concatBytes } from "./bytes.ts";
 import { PrimitivesError } from "./errors.ts";
 import { hkdfSha256 } from "./kdf.ts";
@@ -34,11 +34,7 @@ function check(what: string, bytes: Uint8Array, length: number): void {
 export function aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array {
   check("an AES-256-GCM key", key, AES_GCM_KEY_LENGTH);
   check("an AES-GCM nonce", nonce, AES_GCM_NONCE_LENGTH);
-  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: AES_GCM_TAG_LENGTH });
-  cipher.setAAD(associatedData);
-  const body = cipher.update(plaintext);
-  const tail = cipher.final();
-  return concatBytes(body, tail, cipher.getAuthTag());
+  return backend.aesGcmEncrypt(key, nonce, associatedData, plaintext);
 }
 
 /** AES-256-GCM decryption of ciphertext ++ tag; throws DECRYPT_FAILED when anything was altered. */
@@ -48,16 +44,11 @@ export function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, associatedData
   if (sealed.length < AES_GCM_TAG_LENGTH) {
     throw new EnvelopeError("DECRYPT_FAILED", "ciphertext is shorter than its authentication tag; it was truncated");
   }
-  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: AES_GCM_TAG_LENGTH });
-  decipher.setAAD(associatedData);
-  decipher.setAuthTag(sealed.subarray(sealed.length - AES_GCM_TAG_LENGTH));
-  const body = decipher.update(sealed.subarray(0, sealed.length - AES_GCM_TAG_LENGTH));
-  try {
-    return concatBytes(body, decipher.final());
-  } catch (e) {
-    body.fill(0);
-    throw new EnvelopeError("DECRYPT_FAILED", "ciphertext does not authenticate: wrong key, nonce or associated data, or it was altered", { cause: e });
+  const plaintext = backend.aesGcmDecrypt(key, nonce, associatedData, sealed);
+  if (plaintext === undefined) {
+    throw new EnvelopeError("DECRYPT_FAILED", "ciphertext does not authenticate: wrong key, nonce or associated data, or it was altered");
   }
+  return plaintext;
 }
 
 /** The AES key of an envelope between `senderPublicKey` and `recipientPublicKey`. */
@@ -88,7 +79,7 @@ export interface SealEnvelopeParams {
 
 export function sealEnvelope(params: SealEnvelopeParams): Envelope {
   const sender = params.senderPrivateKey ? x25519KeyPair(params.senderPrivateKey) : x25519GenerateKeyPair();
-  const nonce = params.nonce ?? new Uint8Array(randomBytes(AES_GCM_NONCE_LENGTH));
+  const nonce = params.nonce ?? backend.randomBytes(AES_GCM_NONCE_LENGTH);
   const shared = x25519SharedSecret(sender.privateKey, params.recipientPublicKey);
   const key = envelopeKey(shared, params.label, sender.publicKey, params.recipientPublicKey);
   shared.fill(0);

@@ -1,5 +1,5 @@
 export { blake2b64, blake2b128, blake2b256, blake2b512, blake2b256Keyed, twox64, twox128, twox256 } from "./hashing.ts";
-export { toHex, fromHex, HexError, concatBytes, bytesEqual, compareBytes, utf8 } from "./bytes.ts";
+export { toHex, fromHex, HexError, concatBytes, bytesEqual, compareBytes, utf8, bytesKey } from "./bytes.ts";
 export { PrimitivesError } from "./errors.ts";
 export { encodeBase58, decodeBase58 } from "./base58.ts";
 export {
@@ -35,7 +35,7 @@ export {
   SR25519_SECRET_KEY_LENGTH,
 } from "./sr25519.ts";
 export {
-  ed25519PrivateKeyObject,
+  ed25519Signer,
   ed25519PublicKeyFromSeed,
   ed25519Sign,
   ed25519DeriveHard,
@@ -82,3 +82,4 @@ export {
   type OpenEnvelopeParams,
 } from "./envelope.ts";
 export { createLogger, silentLogger, type Logger, type LogFields, type LogLevel } from "./logger.ts";
+export { assert, InvariantError, type Assert } from "./assert.ts";

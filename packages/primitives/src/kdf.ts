@@ -4,7 +4,7 @@
  * x25519 encryption key. The salt is empty (RFC 5869 then uses a block of zeros): the parent
  * secret is already uniformly random, so the label alone separates the children.
  */
-import { hkdfSync } from "node:crypto";
+import { backend } from "#crypto-backend";
 import { utf8 } from "./bytes.ts";
 import { PrimitivesError } from "./errors.ts";
 import { keyPairFromSeed, type KeyPair } from "./keys.ts";
@@ -29,7 +29,7 @@ export function hkdfSha256(ikm: Uint8Array, info: Uint8Array, length: number = D
   if (!Number.isInteger(length) || length < 1 || length > HKDF_SHA256_OUTPUT_MAX) {
     throw new KdfError("INVALID_LENGTH", `HKDF-SHA256 output is 1..${HKDF_SHA256_OUTPUT_MAX} bytes, asked for ${length}`);
   }
-  return new Uint8Array(hkdfSync("sha256", ikm, salt, info, length));
+  return backend.hkdfSha256(ikm, salt, info, length);
 }
 
 function checkSecret(secret: Uint8Array): void {

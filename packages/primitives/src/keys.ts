@@ -5,7 +5,7 @@
  */
 import { fromHex } from "./bytes.ts";
 import { ecdsaDeriveHard, ecdsaPublicKeyFromSeed, ecdsaSign, isValidEcdsaSeed } from "./ecdsa.ts";
-import { ed25519DeriveHard, ed25519PrivateKeyObject, ed25519PublicKeyFromSeed, ed25519Sign } from "./ed25519.ts";
+import { ed25519DeriveHard, ed25519PublicKeyFromSeed, ed25519Signer } from "./ed25519.ts";
 import { PrimitivesError } from "./errors.ts";
 import { blake2b256 } from "./hashing.ts";
 import { mnemonicToMiniSecret } from "./mnemonic.ts";
@@ -64,13 +64,13 @@ function sr25519Pair(secretKey: Uint8Array): KeyPair {
 }
 
 function ed25519Pair(seed: Uint8Array): KeyPair {
-  const privateKey = ed25519PrivateKeyObject(seed);
+  const sign = ed25519Signer(seed);
   const publicKey = ed25519PublicKeyFromSeed(seed);
   return Object.freeze({
     type: "ed25519" as const,
     publicKey,
     accountId: publicKey,
-    sign: (message: Uint8Array) => ed25519Sign(privateKey, message),
+    sign,
   });
 }
 

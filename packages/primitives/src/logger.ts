@@ -4,6 +4,8 @@
  * misbehaved; info = what an operator wants to see; debug = everything else. Keys, secrets
  * and message payloads are never logged.
  */
+import { toHex } from "./bytes.ts";
+
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -19,7 +21,7 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 function format(v: unknown): string {
   if (typeof v === "bigint") return v.toString();
-  if (v instanceof Uint8Array) return "0x" + Buffer.from(v).toString("hex");
+  if (v instanceof Uint8Array) return toHex(v);
   if (typeof v === "string") return /\s/.test(v) ? JSON.stringify(v) : v;
   return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 }

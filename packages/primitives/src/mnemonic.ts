@@ -2,7 +2,7 @@
  * substrate-bip39: the 32-byte mini secret behind a mnemonic. Unlike BIP39's
  * seed, Substrate runs PBKDF2 over the phrase's *entropy*, not its words.
  */
-import { pbkdf2Sync } from "node:crypto";
+import { backend } from "#crypto-backend";
 import { mnemonicToEntropy, validateMnemonic } from "@scure/bip39";
 import { wordlist as english } from "@scure/bip39/wordlists/english.js";
 import { PrimitivesError } from "./errors.ts";
@@ -36,7 +36,9 @@ export function mnemonicToMiniSecret(phrase: string, password = ""): Uint8Array 
     // Never echo the phrase: it is a secret.
     throw new MnemonicError("phrase is not a valid English BIP39 mnemonic (12, 15, 18, 21 or 24 known words with a valid checksum)", cause);
   }
-  const salt = Buffer.from(`mnemonic${password}`, "utf8");
-  const seed = pbkdf2Sync(entropy, salt, PBKDF2_ROUNDS, 64, "sha512");
-  return new Uint8Array(seed.subarray(0, MINI_SECRET_LENGTH));
+  const salt = new TextEncoder().encode(`mnemonic${password}`);
+  const seed = backend.pbkdf2Sha512(entropy, salt, PBKDF2_ROUNDS, 64);
+  const mini = seed.slice(0, MINI_SECRET_LENGTH);
+  seed.fill(0);
+  return mini;
 }

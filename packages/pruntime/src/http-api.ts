@@ -216,6 +216,15 @@ function contractRoute(core: PruntimeCore, path: string): unknown {
 
 type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
 
+/**
+ * Routes a dApp page calls from its users' browsers (the SDK's queries and result reads, and
+ * the worker's status), so they answer any origin (CORS). The rest is for the worker's own pHost
+ * and operator: browsers get no CORS grant for them, so a web page cannot drive them.
+ */
+const BROWSER_ROUTES = new Set(["/health", "/info", "/query"]);
+/** How long a browser may reuse a preflight answer. */
+const CORS_MAX_AGE_SECONDS = 600;
+
 export function createPruntimeServer(modules: HttpApiModules): Server {
   const { core, attestation } = modules;
   const log = modules.logger;
@@ -296,6 +305,18 @@ export function createPruntimeServer(modules: HttpApiModules): Server {
       : Object.hasOwn(routes, url.pathname)
         ? routes[url.pathname]
         : undefined;
+    if (contracts || BROWSER_ROUTES.has(url.pathname)) {
+      res.setHeader("access-control-allow-origin", "*");
+      if (req.method === "OPTIONS" && route !== undefined) {
+        res.writeHead(204, {
+          "access-control-allow-methods": `${route.method}, OPTIONS`,
+          "access-control-allow-headers": "content-type, accept",
+          "access-control-max-age": String(CORS_MAX_AGE_SECONDS),
+        });
+        res.end();
+        return;
+      }
+    }
     const run = async (): Promise<unknown> => {
       if (route === undefined) throw new PruntimeError("NOT_FOUND", `no such endpoint ${url.pathname}`);
       if (req.method !== route.method) throw new PruntimeError("METHOD_NOT_ALLOWED", `${url.pathname} takes ${route.method}`);

@@ -141,3 +141,36 @@ test("the HTTP API follows the contract and keeps serving after bad input", asyn
     await again.close();
   }
 });
+
+test("browsers may query and read results from any origin, but get no grant for operator routes", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pruntime-cors-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const p = await startPruntime({ dataDir: dir, port: 0 });
+  t.after(() => p.close());
+  const origin = { origin: "https://dapp.example" };
+
+  // The SDK posts binary SCALE, which makes browsers ask first (preflight).
+  const preflight = await fetch(`http://127.0.0.1:${p.port}/query`, {
+    method: "OPTIONS",
+    headers: { ...origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+  assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /\bPOST\b/);
+  assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /\bcontent-type\b/);
+
+  // Answers, errors included, carry the grant so the page can read what went wrong.
+  const bad = await fetch(`http://127.0.0.1:${p.port}/query`, { method: "POST", headers: { ...origin, "content-type": "application/octet-stream" }, body: new Uint8Array([1, 2, 3]) });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.headers.get("access-control-allow-origin"), "*");
+  const result = await fetch(`http://127.0.0.1:${p.port}/contracts/0x${"00".repeat(32)}`, { headers: origin });
+  assert.equal(result.headers.get("access-control-allow-origin"), "*");
+  assert.equal((await fetch(`http://127.0.0.1:${p.port}/info`, { headers: origin })).headers.get("access-control-allow-origin"), "*");
+
+  for (const path of ["/init", "/sync", "/registration", "/egress", "/endpoint"]) {
+    const res = await fetch(`http://127.0.0.1:${p.port}${path}`, { method: "OPTIONS", headers: { ...origin, "access-control-request-method": "POST" } });
+    assert.equal(res.headers.get("access-control-allow-origin"), null, path);
+    await res.arrayBuffer();
+  }
+  assert.equal((await call(p, "/health")).status, 200);
+});

@@ -5,7 +5,7 @@
  * database also has LMDB's `getBinaryFast` (bytes valid until the next read or write), the store
  * reads through it to avoid copies.
  */
-import { bytesKey } from "./bytes-key.ts";
+import { bytesKey } from "@phala-ts/primitives";
 import { copyBytes } from "./slab.ts";
 
 export interface NodeDb {

@@ -3,11 +3,10 @@
  * Reads see the pending writes and fall through to the parent state. The trie is only updated
  * and hashed when the root is asked for, once for all the writes (deferred hashing).
  */
-import { compareBytes } from "@phala-ts/primitives";
+import { bytesKey, compareBytes } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import { BATCH_WRITES_MAX, KEY_LENGTH_MAX_BYTES, VALUE_LENGTH_MAX_BYTES } from "./limits.ts";
 import { MutableTrie, type NodeSource } from "./mutable-trie.ts";
-import { bytesKey } from "./bytes-key.ts";
 import { bytesToNibbles } from "./nibbles.ts";
 import { copyBytes } from "./slab.ts";
 import { iterateEntries } from "./trie-reader.ts";

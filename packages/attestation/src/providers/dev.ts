@@ -2,7 +2,7 @@
  * Dev evidence for machines without a TEE: an ed25519 key signs the
  * measurement and report data. Only chains whose policy allows dev accept it.
  */
-import { ed25519PrivateKeyObject, ed25519PublicKeyFromSeed, ed25519Sign, type KeyPair } from "@phala-ts/primitives";
+import { ed25519PublicKeyFromSeed, ed25519Signer, type KeyPair } from "@phala-ts/primitives";
 import { DEV_MEASUREMENT_LENGTH, devSigningMessage, encodeDevPayload, REPORT_DATA_LENGTH } from "../dev.ts";
 import { AttestationError } from "../errors.ts";
 import type { Evidence } from "../evidence.ts";
@@ -29,9 +29,8 @@ export class DevProvider implements AttestationProvider {
     this.measurement = Uint8Array.from(measurement);
     if (signingKey instanceof Uint8Array) {
       if (signingKey.length !== 32) throw new AttestationError("MALFORMED", "the dev signing key must be a 32-byte ed25519 seed");
-      const key = ed25519PrivateKeyObject(signingKey);
       this.signer = ed25519PublicKeyFromSeed(signingKey);
-      this.sign = (m) => ed25519Sign(key, m);
+      this.sign = ed25519Signer(signingKey);
     } else {
       if (signingKey.type !== "ed25519") throw new AttestationError("MALFORMED", `dev evidence is signed with ed25519, not ${signingKey.type}`);
       this.signer = Uint8Array.from(signingKey.publicKey);

@@ -1,5 +1,4 @@
-import assert from "node:assert/strict";
-import { concatBytes } from "@phala-ts/primitives";
+import { assert, concatBytes } from "@phala-ts/primitives";
 import { StateOverlay, type StateBackend, type StateChanges } from "../state/overlay.ts";
 import type { Infer } from "../types/index.ts";
 import type { DispatchInfo } from "../types/std.ts";

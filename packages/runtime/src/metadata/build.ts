@@ -2,9 +2,8 @@
  * Runtime metadata (`RuntimeMetadataPrefixed`, V14 or V15) from the runtime's
  * declarations, encoded with substrate-bindings' metadata codecs.
  */
-import assert from "node:assert/strict";
 import { metadata as metadataCodec, type V14, type V15 } from "@polkadot-api/substrate-bindings";
-import { toHex } from "@phala-ts/primitives";
+import { assert, toHex } from "@phala-ts/primitives";
 import { T, type Type } from "../types/index.ts";
 import { TypeRegistry } from "./registry.ts";
 

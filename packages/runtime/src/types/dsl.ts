@@ -3,7 +3,7 @@
  * returns one `Type` whose codec and scale-info description agree by
  * construction, and whose TypeScript value type is inferred from the call.
  */
-import assert from "node:assert/strict";
+import { assert } from "@phala-ts/primitives";
 import { createCodec, type Codec } from "scale-ts";
 import {
   bigIntCodec, boolCodec, bytesCodec, compactBigIntCodec, compactNumberCodec, concat, decodeLength, decoder,

@@ -3,7 +3,7 @@
  * one 0x00 byte; Mortal(period, phase) is two bytes packing log2(period) and the
  * quantized phase, exactly as Substrate's `Encode for Era`.
  */
-import assert from "node:assert/strict";
+import { assert } from "@phala-ts/primitives";
 import { createCodec } from "scale-ts";
 import { decoder, need } from "./codecs.ts";
 import { T } from "./dsl.ts";
