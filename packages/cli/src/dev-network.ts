@@ -9,6 +9,9 @@ import { DEFAULT_RPC_PORT } from "@phala-ts/node";
 import { parseFlags, intFlag, UsageError } from "./args.ts";
 import { ChainHttp } from "./chain-http.ts";
 
+/** Each pRuntime's public API (queries, results: what pHost advertises on chain) listens this far above its operator port. */
+const PUBLIC_PORT_OFFSET = 100;
+
 export const DEV_HELP = `phala dev: run a whole local network as separate processes
 
   A dev node, one gatekeeper and two workers (each a pRuntime with its pHost). The first
@@ -17,7 +20,8 @@ export const DEV_HELP = `phala dev: run a whole local network as separate proces
   --base-path <dir>        keep every process's data below DIR (persistent across runs)
   --tmp                    run on a temporary directory, deleted on exit (the default)
   --rpc-port <port>        the node's JSON-RPC port (default ${DEFAULT_RPC_PORT})
-  --pruntime-port <port>   the gatekeeper's pRuntime port; the workers take the next two (default 8000)
+  --pruntime-port <port>   the gatekeeper's pRuntime operator port; the workers take the next two
+                           (default 8000); each public API (what the chain advertises) is 100 above
   --block-interval-ms <n>  produce an empty block at least this often (default 2000)
   --log <level>            log level of the processes (default info); logs go to <dir>/logs
 `;
@@ -84,7 +88,7 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
   const temporary = !basePathFlag;
   const base = temporary ? mkdtempSync(join(tmpdir(), "phala-dev-")) : resolve(basePathFlag);
   const rpcPort = intFlag(flags, "rpc-port", DEFAULT_RPC_PORT, 1, 65535);
-  const firstPruntimePort = intFlag(flags, "pruntime-port", 8000, 1, 65533);
+  const firstPruntimePort = intFlag(flags, "pruntime-port", 8000, 1, 65535 - 2 - PUBLIC_PORT_OFFSET);
   const interval = intFlag(flags, "block-interval-ms", 2000, 10, 3_600_000);
   const log = (flags.get("log") as string | undefined) ?? "info";
   const logDir = join(base, "logs");
@@ -149,7 +153,8 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
       { name: "worker2", operator: "//Dave", port: firstPruntimePort + 2 },
     ];
     for (const m of members) {
-      launch(`${m.name}-pruntime`, ["pruntime", "--data-dir", join(base, m.name), "--port", String(m.port), "--log", log]);
+      const publicPort = String(m.port + PUBLIC_PORT_OFFSET);
+      launch(`${m.name}-pruntime`, ["pruntime", "--data-dir", join(base, m.name), "--port", String(m.port), "--public-port", publicPort, "--public-host", "127.0.0.1", "--log", log]);
     }
     for (const m of members) {
       await waitFor(`${m.name}'s pRuntime`, () => getJson(`http://127.0.0.1:${m.port}/health`), 30_000, dead);
@@ -159,6 +164,8 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
         `ws://127.0.0.1:${rpcPort}`,
         "--pruntime",
         `http://127.0.0.1:${m.port}`,
+        "--endpoint",
+        `http://127.0.0.1:${m.port + PUBLIC_PORT_OFFSET}`,
         "--operator",
         m.operator,
         "--log",
@@ -270,7 +277,7 @@ export async function statusLines(net: DevNetwork): Promise<string[]> {
       const i = await getJson<PruntimeInfo>(`http://127.0.0.1:${m.port}/info`);
       if (!i) return `  ${m.name.padEnd(10)} pRuntime http://127.0.0.1:${m.port}  not answering`;
       const role = i.role === "gatekeeper" ? (i.holdsMasterKey ? "gatekeeper (holds master key)" : "gatekeeper (waiting for key)") : "worker";
-      return `  ${m.name.padEnd(10)} pRuntime http://127.0.0.1:${m.port}  synced #${i.syncedHeight}  ${i.registered ? "registered" : "not registered"}  ${role}  key ${i.identityKey.slice(0, 10)}…`;
+      return `  ${m.name.padEnd(10)} pRuntime http://127.0.0.1:${m.port} (public :${m.port + PUBLIC_PORT_OFFSET})  synced #${i.syncedHeight}  ${i.registered ? "registered" : "not registered"}  ${role}  key ${i.identityKey.slice(0, 10)}…`;
     }),
   );
 }

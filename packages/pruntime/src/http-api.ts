@@ -217,15 +217,24 @@ function contractRoute(core: PruntimeCore, path: string): unknown {
 type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
 
 /**
- * Routes a dApp page calls from its users' browsers (the SDK's queries and result reads, and
- * the worker's status), so they answer any origin (CORS). The rest is for the worker's own pHost
- * and operator: browsers get no CORS grant for them, so a web page cannot drive them.
+ * Routes for users (besides `/contracts/…`): the SDK's queries and result reads, and the
+ * worker's status. They answer any origin (CORS), so dApp pages can call them, and they are all
+ * a public listener serves. The rest is for the worker's own pHost and operator: browsers get no
+ * CORS grant for them, so a web page cannot drive them.
  */
 const BROWSER_ROUTES = new Set(["/health", "/info", "/query"]);
 /** How long a browser may reuse a preflight answer. */
 const CORS_MAX_AGE_SECONDS = 600;
 
-export function createPruntimeServer(modules: HttpApiModules): Server {
+/**
+ * Which routes a listener serves: "operator" serves everything (pHost's sync, registration,
+ * endpoint signing and egress, besides the public routes) and must stay private; "public" serves
+ * only what users and their browsers need, so a worker can face the internet without letting
+ * strangers register it under their own operator account or sign endpoints for their URLs.
+ */
+export type ApiScope = "operator" | "public";
+
+export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = "operator"): Server {
   const { core, attestation } = modules;
   const log = modules.logger;
 
@@ -305,7 +314,8 @@ export function createPruntimeServer(modules: HttpApiModules): Server {
       : Object.hasOwn(routes, url.pathname)
         ? routes[url.pathname]
         : undefined;
-    if (contracts || BROWSER_ROUTES.has(url.pathname)) {
+    const isPublic = contracts || BROWSER_ROUTES.has(url.pathname);
+    if (isPublic) {
       res.setHeader("access-control-allow-origin", "*");
       if (req.method === "OPTIONS" && route !== undefined) {
         res.writeHead(204, {
@@ -319,6 +329,7 @@ export function createPruntimeServer(modules: HttpApiModules): Server {
     }
     const run = async (): Promise<unknown> => {
       if (route === undefined) throw new PruntimeError("NOT_FOUND", `no such endpoint ${url.pathname}`);
+      if (scope === "public" && !isPublic) throw new PruntimeError("NOT_FOUND", `${url.pathname} is served on the worker's operator port only, not on its public one`);
       if (req.method !== route.method) throw new PruntimeError("METHOD_NOT_ALLOWED", `${url.pathname} takes ${route.method}`);
       return route.handle(req, url);
     };

@@ -6,6 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { assertSupportedTee, createAttestationProvider } from "./attestation.ts";
 import type { ContractRunner } from "./contract-runner.ts";
 import { createVmRunner } from "./vm-runner.ts";
@@ -22,6 +23,13 @@ export interface PruntimeOptions {
   port: number;
   /** Interface to listen on; pHost runs next to pRuntime, so loopback by default. */
   host?: string;
+  /**
+   * A second listener that serves only the public routes (queries, results, status), for
+   * users; 0 picks a free one. The operator `port` then never needs to face the internet.
+   */
+  publicPort?: number;
+  /** Interface of the public listener (default 0.0.0.0: it exists to be reached). */
+  publicHost?: string;
   /** Attestation provider: only "dev" so far. */
   tee?: string;
   /** Seal a checkpoint at least every this many blocks (default 1000). */
@@ -41,6 +49,8 @@ export interface PruntimeOptions {
 
 export interface RunningPruntime {
   readonly port: number;
+  /** The public listener's port, when one was asked for. */
+  readonly publicPort?: number;
   readonly core: PruntimeCore;
   close(): Promise<void>;
 }
@@ -76,12 +86,26 @@ function lockDataDir(dataDir: string): () => void {
   return () => rmSync(path, { force: true });
 }
 
+/** Starts `server` on host:port and adds it to `servers` (all closed together); resolves to the bound port. */
+async function listen(servers: Server[], server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  servers.push(server);
+  return (server.address() as AddressInfo).port;
+}
+
 export async function startPruntime(options: PruntimeOptions): Promise<RunningPruntime> {
   const log = options.logger ?? silentLogger;
   const tee = options.tee ?? "dev";
   assertSupportedTee(tee);
   const sealer = new DevSealer(options.dataDir);
   const unlock = lockDataDir(options.dataDir);
+  const servers: Server[] = [];
   try {
     const runner = options.runner ?? (await createVmRunner({}, log.child("vm")));
     const core = PruntimeCore.open(
@@ -93,16 +117,14 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
       { sealer, runner, clock: options.clock },
     );
     const attestation = await createAttestationProvider(tee, core.keys, options.measurement);
-    const server = createPruntimeServer({ core, attestation, logger: log.child("http") });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const port = (server.address() as AddressInfo).port;
+    const modules = { core, attestation, logger: log.child("http") };
+    const port = await listen(servers, createPruntimeServer(modules, "operator"), options.port, options.host ?? "127.0.0.1");
     log.info("pRuntime listening", { host: options.host ?? "127.0.0.1", port, tee, identityKey: core.keys.identityPublicKey });
+    let publicPort: number | undefined;
+    if (options.publicPort !== undefined) {
+      publicPort = await listen(servers, createPruntimeServer(modules, "public"), options.publicPort, options.publicHost ?? "0.0.0.0");
+      log.info("pRuntime public API listening", { host: options.publicHost ?? "0.0.0.0", port: publicPort });
+    }
 
     let closing: Promise<void> | undefined;
     const onSignal = () => {
@@ -117,10 +139,15 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
           process.off("SIGTERM", onSignal);
           process.off("SIGINT", onSignal);
         }
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await Promise.all(
+          servers.map(
+            (server) =>
+              new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+              }),
+          ),
+        );
         try {
           core.checkpoint();
           log.info("pRuntime stopped; checkpoint sealed", { syncedHeight: core.status().syncedHeight });
@@ -134,8 +161,9 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
     }
-    return { port, core, close };
+    return { port, ...(publicPort !== undefined ? { publicPort } : {}), core, close };
   } catch (e) {
+    for (const server of servers) server.close();
     unlock();
     throw e;
   }

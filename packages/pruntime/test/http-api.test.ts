@@ -174,3 +174,33 @@ test("browsers may query and read results from any origin, but get no grant for 
   }
   assert.equal((await call(p, "/health")).status, 200);
 });
+
+test("the public listener serves queries, results and status, and nothing an operator does", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pruntime-public-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const p = await startPruntime({ dataDir: dir, port: 0, publicPort: 0, publicHost: "127.0.0.1" });
+  t.after(() => p.close());
+  assert.ok(p.publicPort !== undefined && p.publicPort !== p.port);
+  const pub = { ...p, port: p.publicPort! };
+
+  assert.deepEqual(await call(pub, "/health"), { status: 200, body: { ok: true, syncedHeight: 0 } });
+  assert.equal((await call(pub, "/info")).body.identityKey, (await call(p, "/info")).body.identityKey);
+  assert.equal((await call(pub, "/query", postBytes(new Uint8Array([9])))).status, 400);
+  assert.equal((await call(pub, `/contracts/0x${"00".repeat(32)}`)).status, 404);
+
+  // Strangers must not register the worker under their own operator, sign endpoints for their URLs, or feed it.
+  const operatorOnly: [string, RequestInit?][] = [
+    ["/init", postJson({ genesisHeader: "0x00" })],
+    ["/registration?operator=0x" + "11".repeat(32)],
+    ["/endpoint?url=https://attacker.example"],
+    ["/egress"],
+    ["/sync", postBytes(new Uint8Array([0]))],
+  ];
+  for (const [path, init] of operatorOnly) {
+    const r = await call(pub, path, init);
+    assert.equal(r.status, 404, path);
+    assert.match(r.body.error.message, /operator port only/, path);
+  }
+  // The operator port still serves them.
+  assert.deepEqual(await call(p, "/egress"), { status: 200, body: { messages: [] } });
+});
