@@ -27,8 +27,14 @@ export interface SpawnedNode extends SpawnedProcess {
  * Runs `phala <command> …args` as a separate process and waits for the log line `ready`
  * matches; its first group is the port. Without `ready` it returns at once with port 0.
  */
+/** Processes spawned so far, to name their profiles apart. */
+let spawned = 0;
+
 export async function spawnPhala(command: string, args: string[], ready?: RegExp): Promise<SpawnedProcess> {
-  const proc = spawn(process.execPath, [PHALA_BIN, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // PHALA_PROFILE_DIR=dir writes V8 CPU profiles of every spawned process (one file per thread) to
+  // dir/<command>-<n> on exit; bench/profile-top.ts reads them.
+  const profile = process.env.PHALA_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.PHALA_PROFILE_DIR, `${command}-${++spawned}`)}`] : [];
+  const proc = spawn(process.execPath, [...profile, PHALA_BIN, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));

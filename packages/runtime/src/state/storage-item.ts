@@ -1,5 +1,6 @@
 import { blake2b128, blake2b256, concatBytes, twox128, twox256, twox64, utf8 } from "@phala-ts/primitives";
 import type { Type } from "../types/index.ts";
+import { decodeLength, encodeCompact, withCursor } from "../types/codecs.ts";
 import { keyId } from "./overlay.ts";
 
 /** Full storage keys remembered per map; a block touches far fewer distinct keys than this. */
@@ -234,4 +235,29 @@ export function palletStorage(pallet: string) {
   }
 
   return { value, map, doubleMap };
+}
+
+/** The element count of a stored `Vec` value, read from its length prefix alone (FRAME's `decode_len`); 0 when absent. */
+export function vecValueLength<E>(s: StateReader, item: StorageValue<E[], boolean>): number {
+  const raw = s.get(item.key());
+  return raw === undefined ? 0 : withCursor(raw, decodeLength).value;
+}
+
+/**
+ * Appends one element to a stored `Vec` value without decoding the others (FRAME's
+ * `StorageValue::append`): the length prefix is rewritten and the element's encoding added at
+ * the end, so a block that pushes n elements costs n copies of bytes, not n decodes and
+ * re-encodes of the whole vector. Returns the new length.
+ */
+export function appendToVecValue<E>(s: StateAccess, item: StorageValue<E[], boolean>, elementType: Type<E>, element: E): number {
+  const key = item.key();
+  const raw = s.get(key);
+  const encoded = elementType.codec.enc(element);
+  if (raw === undefined) {
+    s.set(key, concatBytes(encodeCompact(1), encoded));
+    return 1;
+  }
+  const { value: count, consumed } = withCursor(raw, decodeLength);
+  s.set(key, concatBytes(encodeCompact(count + 1), raw.subarray(consumed), encoded));
+  return count + 1;
 }

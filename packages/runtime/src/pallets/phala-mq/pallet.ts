@@ -1,6 +1,6 @@
 import { concatBytes, toHex, verifyEd25519 } from "@phala-ts/primitives";
 import { T, decodeExact } from "../../types/index.ts";
-import type { StateReader } from "../../state/storage-item.ts";
+import { appendToVecValue, vecValueLength, type StateReader } from "../../state/storage-item.ts";
 import { call, definePallet, depositPalletEvent, moduleError } from "../../pallet/define-pallet.ts";
 import type { DispatchContext, DispatchErrorValue, DispatchResult } from "../../pallet/context.ts";
 import { DispatchError } from "../../types/std.ts";
@@ -40,10 +40,8 @@ export function pushMessage(ctx: DispatchContext, message: MessageValue): Dispat
   if (message.destination.length > TOPIC_BYTES_MAX || message.payload.length > payloadMax) {
     return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "MessageTooLarge");
   }
-  const queue = PhalaMqStorage.OutboundMessages.get(ctx.state);
-  if (queue.length >= MESSAGES_PER_BLOCK_MAX) return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "TooManyMessages");
-  queue.push(message);
-  PhalaMqStorage.OutboundMessages.set(ctx.state, queue);
+  if (vecValueLength(ctx.state, PhalaMqStorage.OutboundMessages) >= MESSAGES_PER_BLOCK_MAX) return moduleError(PHALA_MQ_INDEX, PHALA_MQ_ERRORS, "TooManyMessages");
+  appendToVecValue(ctx.state, PhalaMqStorage.OutboundMessages, Message, message);
   return undefined;
 }
 
