@@ -41,8 +41,12 @@ const ed25519KeyCache = new Map<string, KeyObject>();
 const X25519_KEY_CACHE_MAX = 1024;
 const x25519KeyCache = new Map<string, { key: KeyObject; publicKey: Uint8Array }>();
 
+/**
+ * A plain Uint8Array with its own memory. Small Buffers are slices of a shared pool; a view of
+ * one would let callers that read `.buffer` see (or keep alive) unrelated bytes, secrets included.
+ */
 function bytes(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return new Uint8Array(b);
 }
 
 function ed25519PrivateKey(seed: Uint8Array): KeyObject {
@@ -139,10 +143,14 @@ export const backend: CryptoBackend = {
     decipher.setAuthTag(sealed.subarray(sealed.length - AES_GCM_TAG_LENGTH));
     const body = decipher.update(sealed.subarray(0, sealed.length - AES_GCM_TAG_LENGTH));
     try {
-      return bytes(Buffer.concat([body, decipher.final()]));
+      const joined = Buffer.concat([body, decipher.final()]);
+      const plaintext = bytes(joined);
+      joined.fill(0);
+      return plaintext;
     } catch {
-      body.fill(0);
       return undefined;
+    } finally {
+      body.fill(0);
     }
   },
 
