@@ -75,9 +75,10 @@ export async function measureTransferThroughput(
   url: string,
   type: KeyType,
   count: number,
-  opts: { connections?: number; timeoutMs?: number } = {},
+  opts: { connections?: number; timeoutMs?: number; batch?: number } = {},
 ): Promise<ThroughputResult> {
   const connections = opts.connections ?? 3;
+  const batchSize = opts.batch ?? 1;
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const control = await RpcClient.connect(url);
   const submitters = await Promise.all(Array.from({ length: connections }, () => RpcClient.connect(url)));
@@ -89,15 +90,21 @@ export async function measureTransferThroughput(
 
     log(`${type}: signing ${count} transfers from ${senders.length} senders`);
     const signStart = performance.now();
-    const perConn: { id: number; text: string }[][] = submitters.map(() => []);
+    const perConnHex: string[][] = submitters.map(() => []);
     const ours = new Set<string>();
     for (let i = 0; i < count; i++) {
       const s = i % senders.length;
       const hex = signTransfer(ctx, senders[s], calls[s], nonces[s]++);
       ours.add(hex);
-      const c = s % connections;
-      perConn[c].push(submitters[c].prepare("author_submitExtrinsic", [hex]));
+      perConnHex[s % connections].push(hex);
     }
+    const perConn = perConnHex.map((hexes, c) => {
+      const batches: { ids: number[]; text: string }[] = [];
+      for (let i = 0; i < hexes.length; i += batchSize) {
+        batches.push(submitters[c].prepareBatch("author_submitExtrinsic", hexes.slice(i, i + batchSize).map((h) => [h])));
+      }
+      return batches;
+    });
     log(`${type}: signed in ${((performance.now() - signStart) / 1000).toFixed(1)} s; submitting over ${connections} connections`);
 
     let finalized = 0;
@@ -146,9 +153,9 @@ export async function measureTransferThroughput(
     const t0 = performance.now();
     const submitPromises: Promise<void>[] = [];
     for (let c = 0; c < connections; c++) {
-      for (const req of perConn[c]) {
+      for (const p of perConn[c].flatMap((b) => submitters[c].sendBatch(b))) {
         submitPromises.push(
-          submitters[c].sendPrepared(req).then(
+          p.then(
             () => {
               accepted++;
               responses++;

@@ -45,7 +45,11 @@ export class RpcClient {
   }
 
   #onMessage(text: string): void {
-    const msg = JSON.parse(text);
+    const parsed = JSON.parse(text);
+    for (const msg of Array.isArray(parsed) ? parsed : [parsed]) this.#onResponse(msg);
+  }
+
+  #onResponse(msg: any): void {
     if (msg.id !== undefined && msg.id !== null) {
       const p = this.#pending.get(msg.id);
       if (!p) return;
@@ -77,6 +81,20 @@ export class RpcClient {
     const promise = new Promise<any>((resolve, reject) => this.#pending.set(req.id, { resolve, reject }));
     this.ws.send(req.text);
     return promise;
+  }
+
+  /** Serializes calls as one JSON-RPC batch (one WebSocket frame each way). */
+  prepareBatch(method: string, paramsList: unknown[][]): { ids: number[]; text: string } {
+    const items = paramsList.map((params) => ({ jsonrpc: "2.0", id: this.#nextId++, method, params }));
+    return { ids: items.map((i) => i.id), text: JSON.stringify(items) };
+  }
+
+  /** Sends a batch made by `prepareBatch`; one promise per call, in order. */
+  sendBatch(batch: { ids: number[]; text: string }): Promise<any>[] {
+    if (this.#closed) return batch.ids.map(() => Promise.reject(new Error("websocket closed")));
+    const promises = batch.ids.map((id) => new Promise<any>((resolve, reject) => this.#pending.set(id, { resolve, reject })));
+    this.ws.send(batch.text);
+    return promises;
   }
 
   call(method: string, params: unknown[] = []): Promise<any> {

@@ -1,10 +1,15 @@
 /** Byte helpers shared by every package: hex with 0x prefix, concatenation, equality. */
 
-const HEX = "0123456789abcdef";
+/** Two hex digits per byte value; one lookup per byte. */
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+/** Value of each ASCII hex digit, -1 for any other character code below 128. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
 
 export function toHex(bytes: Uint8Array): `0x${string}` {
   let s = "0x";
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+  for (let i = 0; i < bytes.length; i++) s += BYTE_HEX[bytes[i]];
   return s as `0x${string}`;
 }
 
@@ -21,9 +26,15 @@ export function fromHex(hex: string): Uint8Array {
   if (typeof hex !== "string") throw new HexError("expected a hex string");
   const s = hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex;
   if (s.length % 2 !== 0) throw new HexError(`hex string has odd length ${s.length}`);
-  if (!/^[0-9a-fA-F]*$/.test(s)) throw new HexError("hex string contains non-hex characters");
   const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(i * 2, 2), 16);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
+    const a = s.charCodeAt(j);
+    const b = s.charCodeAt(j + 1);
+    const hi = a < 128 ? HEX_VALUE[a] : -1;
+    const lo = b < 128 ? HEX_VALUE[b] : -1;
+    if (hi < 0 || lo < 0) throw new HexError("hex string contains non-hex characters");
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 

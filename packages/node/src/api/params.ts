@@ -1,4 +1,4 @@
-import { decodeSs58, fromHex, toHex } from "@phala-ts/primitives";
+import { decodeSs58, fromHex, HexError, toHex } from "@phala-ts/primitives";
 import { RpcError } from "../rpc/index.ts";
 import type { Chain, HeaderInfo } from "../chain.ts";
 import { DigestItem, FINALITY_ENGINE_ID } from "@phala-ts/runtime/consensus";
@@ -10,9 +10,14 @@ export function invalidParams(message: string): RpcError {
 }
 
 export function hexParam(v: unknown, what: string, maxBytes: number): Uint8Array {
-  if (typeof v !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(v)) throw invalidParams(`${what} must be 0x-prefixed hex`);
+  if (typeof v !== "string" || !v.startsWith("0x")) throw invalidParams(`${what} must be 0x-prefixed hex`);
   if ((v.length - 2) / 2 > maxBytes) throw invalidParams(`${what} is longer than ${maxBytes} bytes`);
-  return fromHex(v);
+  try {
+    return fromHex(v);
+  } catch (e) {
+    if (e instanceof HexError) throw invalidParams(`${what} must be 0x-prefixed hex`);
+    throw e;
+  }
 }
 
 export function optionalHash(v: unknown, what = "block hash"): Uint8Array | undefined {

@@ -190,10 +190,12 @@ export class TxPool {
   }
 
   #insert(tx: PoolTx): void {
-    const q = this.#bySender.get(tx.who) ?? [];
-    q.push(tx);
-    q.sort((a, b) => a.nonce - b.nonce);
-    this.#bySender.set(tx.who, q);
+    let q = this.#bySender.get(tx.who);
+    if (!q) this.#bySender.set(tx.who, (q = []));
+    // Nonces mostly arrive in order, so this is usually an append.
+    let i = q.length;
+    while (i > 0 && q[i - 1].nonce > tx.nonce) i--;
+    q.splice(i, 0, tx);
     this.#byHash.set(tx.hashHex, tx);
     this.#bytes += tx.bytes.length;
   }

@@ -22,6 +22,12 @@ export interface BlockEnv {
   parentHash: Uint8Array;
 }
 
+/**
+ * Calls decoded per extrinsic (whose decoding is itself shared per byte array, see
+ * decodeExtrinsic), so validation and inclusion of one transaction decode its call once.
+ */
+const decodedCalls = new WeakMap<DecodedExtrinsic, { runtime: ComposedRuntime; call: any }>();
+
 export type ApplyOutcome = { success: true } | { success: false; error: DispatchErrorValue };
 
 const PHASE_APPLY = 0;
@@ -176,7 +182,11 @@ export class BlockBuilder {
   #decode(bytes: Uint8Array): { x: DecodedExtrinsic; call: any } {
     try {
       const x = decodeExtrinsic(bytes);
-      return { x, call: this.runtime.decodeCall(x.callBytes) };
+      const hit = decodedCalls.get(x);
+      if (hit && hit.runtime === this.runtime) return { x, call: hit.call };
+      const call = this.runtime.decodeCall(x.callBytes);
+      decodedCalls.set(x, { runtime: this.runtime, call });
+      return { x, call };
     } catch (e) {
       if (e instanceof TransactionInvalid) throw e;
       const why = e instanceof Error ? e.message : String(e);

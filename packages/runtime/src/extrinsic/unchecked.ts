@@ -1,4 +1,4 @@
-import { blake2b256, concatBytes } from "@phala-ts/primitives";
+import { blake2b256, bytesEqual, concatBytes } from "@phala-ts/primitives";
 import { DecodeError, Reader } from "./reader.ts";
 import { encodeCompact } from "../types/codecs.ts";
 import { Era as EraType, encodeEra, type EraValue as Era } from "../types/era.ts";
@@ -52,11 +52,29 @@ function readAddress(r: Reader): MultiAddressValue {
   }
 }
 
+/** Larger extrinsics are decoded each time: a remembered copy would cost more than the decoding. */
+export const DECODE_CACHE_BYTES_MAX = 16 * 1024;
+/**
+ * A node decodes each transaction at admission, validation and inclusion. This remembers
+ * the decoding per byte array; the copy of the bytes shows the array was not changed since.
+ */
+const decodedByBytes = new WeakMap<Uint8Array, { copy: Uint8Array; decoded: DecodedExtrinsic }>();
+
 /**
  * Splits an encoded extrinsic into its signature part and call bytes without decoding
  * the call. Throws DecodeError for anything that is not a well-formed v4 extrinsic.
+ * The result is frozen and may be shared by every caller that passes the same array.
  */
 export function decodeExtrinsic(bytes: Uint8Array): DecodedExtrinsic {
+  if (bytes.length > DECODE_CACHE_BYTES_MAX) return decodeFresh(bytes);
+  const hit = decodedByBytes.get(bytes);
+  if (hit && bytesEqual(hit.copy, bytes)) return hit.decoded;
+  const decoded = decodeFresh(bytes);
+  decodedByBytes.set(bytes, { copy: bytes.slice(), decoded });
+  return decoded;
+}
+
+function decodeFresh(bytes: Uint8Array): DecodedExtrinsic {
   if (bytes.length > MAX_EXTRINSIC_BYTES) throw new DecodeError(`extrinsic of ${bytes.length} bytes exceeds ${MAX_EXTRINSIC_BYTES}`);
   const r = new Reader(bytes);
   const len = r.compactNumber(MAX_EXTRINSIC_BYTES);
@@ -75,10 +93,10 @@ export function decodeExtrinsic(bytes: Uint8Array): DecodedExtrinsic {
     const nonce = r.compactNumber(0xffff_ffff);
     const tip = r.compact();
     if (tip >= 1n << 128n) throw new DecodeError("tip does not fit in u128");
-    signed = { address, signature, era, nonce, tip, extra: bytes.subarray(extraStart, r.offset) };
+    signed = Object.freeze({ address: Object.freeze(address), signature: Object.freeze(signature), era: Object.freeze(era), nonce, tip, extra: bytes.subarray(extraStart, r.offset) });
   }
   if (r.remaining === 0) throw new DecodeError("extrinsic has no call");
-  return { bytes, hash: blake2b256(bytes), signed, callBytes: bytes.subarray(r.offset) };
+  return Object.freeze({ bytes, hash: blake2b256(bytes), signed, callBytes: bytes.subarray(r.offset) });
 }
 
 /** Values the signer commits to without sending them (CheckSpecVersion, CheckTxVersion, CheckGenesis, CheckMortality). */

@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { fromHex, HexError, toHex } from "./bytes.ts";
+
+test("hex round-trips any bytes and agrees with Buffer's encoding", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const hex = toHex(bytes);
+      assert.equal(hex, `0x${Buffer.from(bytes).toString("hex")}`);
+      assert.deepEqual(fromHex(hex), bytes);
+      assert.deepEqual(fromHex(hex.toUpperCase().replace("0X", "0x")), bytes);
+      assert.deepEqual(fromHex(hex.slice(2)), bytes);
+    }),
+  );
+});
+
+test("fromHex refuses odd lengths and every character that is not a hex digit", () => {
+  assert.throws(() => fromHex("0xabc"), (e: unknown) => e instanceof HexError && /odd length 3/.test(e.message));
+  for (const bad of ["0xzz", "0x0g", "0x 1", "0x-1", "0x+1", "0x１２", "0xéé", "0x\u0000a", "0x0x"]) {
+    assert.throws(() => fromHex(bad), HexError, bad);
+  }
+  // Every code unit outside [0-9a-fA-F] in either position of a byte.
+  for (let c = 0; c < 0x3000; c++) {
+    const ch = String.fromCharCode(c);
+    if (/[0-9a-fA-F]/.test(ch)) continue;
+    assert.throws(() => fromHex(`0x0${ch}`), HexError);
+    assert.throws(() => fromHex(`0x${ch}0`), HexError);
+  }
+  assert.throws(() => fromHex(42 as unknown as string), HexError);
+});
