@@ -6,7 +6,7 @@
  * Binding both public keys into the key stops an attacker from swapping the sender key.
  */
 import { backend } from "#crypto-backend";
-import { concatBytes } from "./bytes.ts";
+import { concatBytes, toHex } from "./bytes.ts";
 import { PrimitivesError } from "./errors.ts";
 import { hkdfSha256 } from "./kdf.ts";
 import { x25519GenerateKeyPair, x25519KeyPair, x25519SharedSecret, X25519_KEY_LENGTH } from "./x25519.ts";
@@ -75,6 +75,69 @@ export interface SealEnvelopeParams {
   senderPrivateKey?: Uint8Array;
   /** 12 bytes; random when absent. Never reuse a nonce with the same key pair for different plaintexts. */
   nonce?: Uint8Array;
+}
+
+/** Seals with a key from `envelopeKey` (or an EnvelopeKeyCache) that the caller keeps for many envelopes. */
+export function sealWithKey(key: Uint8Array, senderPublicKey: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array = backend.randomBytes(AES_GCM_NONCE_LENGTH)): Envelope {
+  return { senderPublicKey: senderPublicKey.slice(), nonce: nonce.slice(), ciphertext: aesGcmEncrypt(key, nonce, associatedData, plaintext) };
+}
+
+/** Opens with a key the caller keeps; throws EnvelopeError DECRYPT_FAILED if the envelope is not authentic. */
+export function openWithKey(key: Uint8Array, associatedData: Uint8Array, envelope: Envelope): Uint8Array {
+  return aesGcmDecrypt(key, envelope.nonce, associatedData, envelope.ciphertext);
+}
+
+/**
+ * Envelope keys between pairs of x25519 keys, kept for reuse. An envelope's key depends only on
+ * the two public keys, the direction and the label, so a conversation of many envelopes (the
+ * queries sent under one certificate, and their answers) needs one agreement, not one per
+ * envelope. Holding the derived keys exposes nothing the private key held alongside them does
+ * not. Bounded, least recently used out first; evicted and cleared keys are wiped.
+ */
+export class EnvelopeKeyCache {
+  readonly #max: number;
+  readonly #keys = new Map<string, Uint8Array>();
+
+  constructor(max: number) {
+    if (!Number.isSafeInteger(max) || max < 1) throw new EnvelopeError("INVALID_ARGUMENT", `an envelope key cache holds at least one key, got ${max}`);
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /**
+   * The key of envelopes `direction` `peerPublicKey` under `label`, as the owner of
+   * `ownPrivateKey` (whose public key is `ownPublicKey`) derives it. Throws the x25519 errors
+   * for a peer key that is not a valid point. The array is the cache's own: do not change it.
+   */
+  key(own: { privateKey: Uint8Array; publicKey: Uint8Array }, peerPublicKey: Uint8Array, label: Uint8Array, direction: "to" | "from"): Uint8Array {
+    check("a peer public key", peerPublicKey, X25519_KEY_LENGTH);
+    const id = `${direction}:${toHex(label)}:${toHex(own.publicKey)}:${toHex(peerPublicKey)}`;
+    const hit = this.#keys.get(id);
+    if (hit !== undefined) {
+      this.#keys.delete(id);
+      this.#keys.set(id, hit);
+      return hit;
+    }
+    const shared = x25519SharedSecret(own.privateKey, peerPublicKey);
+    const key = direction === "to" ? envelopeKey(shared, label, own.publicKey, peerPublicKey) : envelopeKey(shared, label, peerPublicKey, own.publicKey);
+    shared.fill(0);
+    if (this.#keys.size >= this.#max) {
+      const [oldest, old] = this.#keys.entries().next().value!;
+      this.#keys.delete(oldest);
+      old.fill(0);
+    }
+    this.#keys.set(id, key);
+    return key;
+  }
+
+  /** Forgets and wipes every key. */
+  clear(): void {
+    for (const k of this.#keys.values()) k.fill(0);
+    this.#keys.clear();
+  }
 }
 
 export function sealEnvelope(params: SealEnvelopeParams): Envelope {

@@ -73,3 +73,5 @@ export const QUERY_TIME_LIMIT_MS = 2_000;
 export const INIT_GAS_MAX = 50_000_000n;
 /** Query certificates remembered as verified (a hash each): one per client session is typical. */
 export const VERIFIED_CERTIFICATES_MAX = 65_536;
+/** Envelope keys kept for query certificates' ephemeral keys (two per certificate, 32 bytes each). */
+export const QUERY_ENVELOPE_KEYS_MAX = 8_192;

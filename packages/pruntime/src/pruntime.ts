@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { bytesEqual, concatBytes } from "@phala-ts/primitives";
+import { bytesEqual, concatBytes, EnvelopeKeyCache } from "@phala-ts/primitives";
 import {
   ENDPOINT_DOMAIN,
   REGISTRATION_INFO_VERSION,
@@ -35,6 +35,7 @@ import type { Logger } from "./logger.ts";
 import { NonceCache, VerifiedCertificates, answerQuery } from "./queries.ts";
 import type { Sealer } from "./sealer.ts";
 import { PRUNTIME_RUNTIME_VERSION } from "./version.ts";
+import { QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
 
 export interface PruntimeCoreOptions {
   /** Seal a checkpoint at least every this many blocks. */
@@ -90,7 +91,7 @@ export class PruntimeCore {
   readonly #runner: ContractRunner | undefined;
   readonly #clock: () => number;
   readonly #codes: CodeStore;
-  readonly #queries = { nonces: new NonceCache(), certificates: new VerifiedCertificates() };
+  readonly #queries = { nonces: new NonceCache(), certificates: new VerifiedCertificates(), envelopeKeys: new EnvelopeKeyCache(QUERY_ENVELOPE_KEYS_MAX) };
   readonly #log: Logger;
   #chain: Chain | undefined;
   #lastCheckpointHeight = 0;

@@ -11,8 +11,9 @@ import {
   PrimitivesError,
   blake2b256,
   bytesEqual,
-  openEnvelope,
-  sealEnvelope,
+  openWithKey,
+  sealWithKey,
+  EnvelopeKeyCache,
   toHex,
   verifyMultiSignature,
   type MultiSignature,
@@ -146,6 +147,8 @@ export interface QueryContext {
 export interface QueryState {
   nonces: NonceCache;
   certificates: VerifiedCertificates;
+  /** Keys to and from each certificate's ephemeral key: one x25519 agreement per certificate, not two per query. */
+  envelopeKeys: EnvelopeKeyCache;
 }
 
 export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: WorkerKeys, contracts: ContractsMachine, state: QueryState): Uint8Array {
@@ -174,17 +177,19 @@ export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: W
   const target = lookup.target;
 
   const ecdhPrivate = keys.ecdhPrivateKey();
+  const own = { privateKey: ecdhPrivate, publicKey: keys.ecdhPublicKey };
+  let queryKey: Uint8Array;
+  let answerKey: Uint8Array;
   let plain: Uint8Array;
   try {
-    plain = openEnvelope({
-      recipientPrivateKey: ecdhPrivate,
-      label: WireLabels.query,
-      associatedData: request.contract,
-      envelope: { senderPublicKey: request.encrypted.sender_pubkey, nonce: request.encrypted.iv, ciphertext: request.encrypted.ciphertext },
-    });
+    queryKey = state.envelopeKeys.key(own, request.encrypted.sender_pubkey, WireLabels.query, "from");
+    answerKey = state.envelopeKeys.key(own, body.ephemeral_pubkey, WireLabels.queryResponse, "to");
+    plain = openWithKey(queryKey, request.contract, { senderPublicKey: request.encrypted.sender_pubkey, nonce: request.encrypted.iv, ciphertext: request.encrypted.ciphertext });
   } catch (e) {
     if (e instanceof PrimitivesError) throw refuse("DECRYPT_FAILED", "the query does not decrypt with this worker's key; encrypt it to the ecdh key this worker registered", e);
     throw e;
+  } finally {
+    ecdhPrivate.fill(0);
   }
   let query: Infer<typeof QueryPlaintext>;
   try {
@@ -203,10 +208,9 @@ export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: W
   const answer = QueryAnswer.codec.enc({ nonce: query.nonce, outcome });
   let sealed;
   try {
-    sealed = sealEnvelope({ recipientPublicKey: body.ephemeral_pubkey, label: WireLabels.queryResponse, associatedData: queryId, plaintext: answer, senderPrivateKey: ecdhPrivate });
+    sealed = sealWithKey(answerKey, keys.ecdhPublicKey, queryId, answer);
   } finally {
     answer.fill(0);
-    ecdhPrivate.fill(0);
   }
   const encrypted = { sender_pubkey: sealed.senderPublicKey, iv: sealed.nonce, ciphertext: sealed.ciphertext };
   const signatureBytes = keys.sign(queryResponseSigningPayload(queryId, EncryptedPayload.codec.enc(encrypted)));

@@ -147,7 +147,8 @@ export class PhalaContract {
     const http = { fetch: this.#settings.fetch, timeoutMs: this.#settings.workerTimeoutMs };
     let lastError: PhalaSdkError | undefined;
     for (const w of candidates) {
-      const sealed = sealQuery({ contractId: this.#id, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: w.ecdhPubkey, input });
+      const envelopeKeys = this.#client.certificates.envelopeKeys;
+      const sealed = sealQuery({ contractId: this.#id, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: w.ecdhPubkey, input, envelopeKeys });
       let bytes: Uint8Array;
       try {
         bytes = await postQuery(w.url, sealed.request, http);
@@ -176,6 +177,7 @@ export class PhalaContract {
         ephemeralPrivateKey: cert.ephemeralPrivateKey,
         registeredWorker,
         clusterWorkers: cluster?.workers ?? [],
+        envelopeKeys,
       });
       if (!bytesEqual(response.worker, w.pubkey)) {
         throw new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(response.worker)}, not by ${hex(w.pubkey)} that the query was encrypted to; it is refused`);

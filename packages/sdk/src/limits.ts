@@ -41,3 +41,6 @@ export const COMMAND_NONCE_BYTES = 16;
 export const QUERY_NONCE_BYTES = 16;
 /** Bytes of the random salt chosen when `instantiate` is given none. */
 export const DEFAULT_SALT_BYTES = 16;
+
+/** Envelope keys kept between certificates' ephemeral keys and workers (two per pair, 32 bytes each). */
+export const QUERY_ENVELOPE_KEYS_MAX = 256;

@@ -3,10 +3,10 @@
  * key, that a fresh ephemeral x25519 key speaks for it until `expires_at`. Queries are
  * encrypted from that ephemeral key, so a worker knows who asks without an on-chain step.
  */
-import { toHex, x25519GenerateKeyPair, x25519PublicKey, type KeyPair, type KeyType } from "@phala-ts/primitives";
+import { EnvelopeKeyCache, toHex, x25519GenerateKeyPair, x25519PublicKey, type KeyPair, type KeyType } from "@phala-ts/primitives";
 import { queryCertificatePayload, type QueryCertificateValue } from "@phala-ts/runtime/phala";
 import { PhalaSdkError } from "./errors.ts";
-import { QUERY_CERT_CACHE_MAX, QUERY_CERT_RENEW_FRACTION } from "./limits.ts";
+import { QUERY_CERT_CACHE_MAX, QUERY_CERT_RENEW_FRACTION, QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
 
 export interface CertifiedKey {
   certificate: QueryCertificateValue;
@@ -35,6 +35,8 @@ export function createQueryCertificate(signer: KeyPair, ttlMs: number, nowMs: nu
 export class QueryCertificateCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, CertifiedKey>();
+  /** Keys between the certificates' ephemeral keys and workers: one x25519 agreement per pair, not two per query. */
+  readonly envelopeKeys = new EnvelopeKeyCache(QUERY_ENVELOPE_KEYS_MAX);
 
   constructor(now: () => number) {
     this.#now = now;
@@ -55,8 +57,9 @@ export class QueryCertificateCache {
     return fresh;
   }
 
-  /** Forgets every certificate and wipes the ephemeral secrets. */
+  /** Forgets every certificate and wipes the ephemeral secrets and the keys derived from them. */
   clear(): void {
+    this.envelopeKeys.clear();
     for (const e of this.#entries.values()) e.ephemeralPrivateKey.fill(0);
     this.#entries.clear();
   }

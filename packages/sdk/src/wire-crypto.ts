@@ -4,7 +4,7 @@
  * chain, and every answer is accepted only after it proves where it came from.
  * Pure functions of their arguments (randomness is taken when not given), so tests pin them.
  */
-import { bytesEqual, openEnvelope, sealEnvelope, toHex, verifyEd25519, x25519GenerateKeyPair, x25519KeyPair, EnvelopeError, type Envelope } from "@phala-ts/primitives";
+import { bytesEqual, openEnvelope, openWithKey, sealEnvelope, sealWithKey, toHex, verifyEd25519, x25519GenerateKeyPair, x25519KeyPair, EnvelopeError, type Envelope, type EnvelopeKeyCache } from "@phala-ts/primitives";
 import {
   commandAssociatedData,
   initIdOf,
@@ -181,6 +181,8 @@ export interface SealQueryParams {
   input: Uint8Array;
   /** 16 bytes; random when absent. */
   nonce?: Uint8Array;
+  /** Keeps the key to this worker for the certificate's next queries; one x25519 agreement each time when absent. */
+  envelopeKeys?: EnvelopeKeyCache;
 }
 
 export interface SealedQuery {
@@ -197,13 +199,11 @@ export function sealQuery(p: SealQueryParams): SealedQuery {
   }
   const nonce = p.nonce ?? randomBytes(QUERY_NONCE_BYTES);
   const plaintext = QueryPlaintext.codec.enc({ nonce, input: p.input });
-  const env = sealEnvelope({
-    recipientPublicKey: requireKey("worker's", p.workerEcdhPubkey),
-    label: WireLabels.query,
-    associatedData: p.contractId,
-    plaintext,
-    senderPrivateKey: p.ephemeralPrivateKey,
-  });
+  const workerKey = requireKey("worker's", p.workerEcdhPubkey);
+  const env = p.envelopeKeys
+    ? sealWithKey(p.envelopeKeys.key(ephemeral, workerKey, WireLabels.query, "to"), ephemeral.publicKey, p.contractId, plaintext)
+    : sealEnvelope({ recipientPublicKey: workerKey, label: WireLabels.query, associatedData: p.contractId, plaintext, senderPrivateKey: p.ephemeralPrivateKey });
+  plaintext.fill(0);
   const request = QueryRequest.codec.enc({ contract: p.contractId, certificate: p.certificate, encrypted: toPayload(env) });
   return { request, queryId: queryIdOf(request), nonce };
 }
@@ -217,6 +217,8 @@ export interface OpenQueryResponseParams {
   registeredWorker: WorkerInfoValue | undefined;
   /** The contract's cluster's members, from `PhalaPhatContracts.Clusters` on chain. */
   clusterWorkers: readonly Uint8Array[];
+  /** The cache given to sealQuery, if any. */
+  envelopeKeys?: EnvelopeKeyCache;
 }
 
 /**
@@ -247,7 +249,10 @@ export function openQueryResponse(p: OpenQueryResponseParams): CallOutcomeValue 
   }
   let plain: Uint8Array;
   try {
-    plain = openEnvelope({ recipientPrivateKey: p.ephemeralPrivateKey, label: WireLabels.queryResponse, associatedData: p.queryId, envelope: toEnvelope(r.encrypted) });
+    const envelope = toEnvelope(r.encrypted);
+    plain = p.envelopeKeys
+      ? openWithKey(p.envelopeKeys.key(x25519KeyPair(p.ephemeralPrivateKey), envelope.senderPublicKey, WireLabels.queryResponse, "from"), p.queryId, envelope)
+      : openEnvelope({ recipientPrivateKey: p.ephemeralPrivateKey, label: WireLabels.queryResponse, associatedData: p.queryId, envelope });
   } catch (e) {
     if (!(e instanceof EnvelopeError)) throw e;
     throw unverified("the answer does not decrypt with this query's key; it is refused", details, e);
