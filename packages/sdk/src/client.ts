@@ -30,6 +30,7 @@ import { encodeCall, phalaRuntime } from "./runtime.ts";
 import { defaultWebSocketFactory, type WebSocketFactory } from "./websocket.ts";
 import { sealInitArgs } from "./wire-crypto.ts";
 import type { FetchLike } from "./worker-client.ts";
+import { platformFetch } from "#worker-http";
 
 export interface PhalaClientOptions {
   /** Time the node has to answer one request (default 30 s). */
@@ -46,7 +47,7 @@ export interface PhalaClientOptions {
   pollIntervalMs?: number;
   /** The WebSocket to use; the platform's own or the `ws` package by default. */
   webSocket?: WebSocketFactory;
-  /** The fetch to reach workers with; `globalThis.fetch` by default. */
+  /** The fetch to reach workers with; the page's fetch in browsers, keep-alive node:http on Node by default. */
   fetch?: FetchLike;
   /** Unix ms clock for query certificate lifetimes; `Date.now` by default. */
   now?: () => number;
@@ -216,7 +217,7 @@ export class PhalaClient {
   /** Connects to a node over WebSocket (`ws://127.0.0.1:9944` for `phala dev`). */
   static async connect(nodeUrl: string, opts: PhalaClientOptions = {}): Promise<PhalaClient> {
     if (!/^wss?:\/\//.test(nodeUrl)) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `the node address must start with ws:// or wss://, got ${nodeUrl}`);
-    const fetchImpl = opts.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    const fetchImpl = opts.fetch ?? platformFetch();
     if (!fetchImpl) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", "this platform has no fetch; pass one in the options");
     const settings: ClientSettings = {
       finalizationTimeoutMs: opts.finalizationTimeoutMs ?? DEFAULT_FINALIZATION_TIMEOUT_MS,

@@ -41,7 +41,7 @@ export type {
 } from "./wire-crypto.ts";
 export type { ReachableWorker } from "./result-poll.ts";
 export type { WebSocketFactory, WebSocketLike } from "./websocket.ts";
-export type { FetchLike } from "./worker-client.ts";
+export type { FetchLike, ResponseLike } from "./worker-client.ts";
 export {
   DEFAULT_QUERY_CERT_TTL_MS,
   DEFAULT_FINALIZATION_TIMEOUT_MS,

@@ -8,7 +8,9 @@ import { HexError, fromHex, toHex } from "@phala-ts/primitives";
 import { PhalaSdkError, errorMessage } from "./errors.ts";
 import { WORKER_RESPONSE_BYTES_MAX } from "./limits.ts";
 
-export type FetchLike = (input: string, init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal }) => Promise<Response>;
+import type { FetchLike, ResponseLike } from "./worker-http/types.ts";
+
+export type { FetchLike, ResponseLike };
 
 export interface WorkerRequestOptions {
   fetch: FetchLike;
@@ -22,7 +24,7 @@ function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, "") + path;
 }
 
-async function readBounded(res: Response, url: string): Promise<Uint8Array> {
+async function readBounded(res: ResponseLike, url: string): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > WORKER_RESPONSE_BYTES_MAX) {
     throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${url} answered ${declared} bytes, over the ${WORKER_RESPONSE_BYTES_MAX}-byte limit`);
@@ -49,7 +51,7 @@ function workerError(url: string, status: number, body: Uint8Array): PhalaSdkErr
 }
 
 /** The SCALE bytes of a successful answer: the body itself, or the hex in a JSON body. */
-function scaleOf(res: Response, body: Uint8Array, url: string): Uint8Array {
+function scaleOf(res: ResponseLike, body: Uint8Array, url: string): Uint8Array {
   const type = res.headers.get("content-type") ?? "";
   if (!type.includes("json")) return body;
   try {
@@ -61,7 +63,7 @@ function scaleOf(res: Response, body: Uint8Array, url: string): Uint8Array {
   throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${url} answered JSON without SCALE bytes; its pRuntime is incompatible with this SDK`);
 }
 
-async function send(url: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }, o: WorkerRequestOptions): Promise<Response> {
+async function send(url: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }, o: WorkerRequestOptions): Promise<ResponseLike> {
   try {
     return await o.fetch(url, { ...init, signal: AbortSignal.timeout(o.timeoutMs) });
   } catch (e) {

@@ -1,0 +1,12 @@
+/** What the SDK reads of an HTTP answer: a WHATWG `Response` has it, and so does the Node transport's. */
+export interface ResponseLike {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export type FetchLike = (
+  input: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
+) => Promise<ResponseLike>;
