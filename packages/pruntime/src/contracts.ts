@@ -23,9 +23,12 @@ import {
   PrimitivesError,
   bytesEqual,
   encryptionKeyFromSecret,
+  envelopeKey,
   openEnvelope,
-  sealEnvelope,
+  openWithKey,
+  sealWithKey,
   signingKeyFromSecret,
+  x25519SharedSecret,
   toHex,
   utf8,
   type KeyPair,
@@ -618,7 +621,24 @@ export class ContractsMachine {
     const initId = initIdOf(initArgs);
     const envelope = this.decode(EncryptedPayload, initArgs, "init args");
     const outcome = envelope === undefined ? undefined : this.initOutcome(contract, envelope, initId, block);
-    if (envelope !== undefined && outcome !== undefined) this.storeResult(contract, initId, INIT_POSITION, envelope.sender_pubkey, outcome, block);
+    if (envelope !== undefined && outcome !== undefined) {
+      // The init args were sealed to the cluster key; the result goes from the contract's key.
+      assert.ok(contract.ecdh !== undefined);
+      let shared: Uint8Array | undefined;
+      try {
+        shared = x25519SharedSecret(contract.ecdh.privateKey, envelope.sender_pubkey);
+      } catch (e) {
+        if (!(e instanceof PrimitivesError)) throw e;
+        // A sender key no secret can be agreed with: the same on every worker, so nothing is stored anywhere.
+        this.#log.warn("an init's sender key cannot be encrypted to; its result is not kept", { contract: contract.id });
+      }
+      if (shared !== undefined) {
+        const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
+        shared.fill(0);
+        this.storeResult(contract, initId, INIT_POSITION, resultKey, outcome, block);
+        resultKey.fill(0);
+      }
+    }
     this.#log.debug("contract instantiated", { contract: contract.id, ok: outcome?.ok ?? false, block: block.number });
   }
 
@@ -661,14 +681,39 @@ export class ContractsMachine {
     const envelope = this.decode(EncryptedPayload, command.payload, "command envelope");
     // Without an envelope there is no key to answer to: nothing runs, nothing is stored.
     if (envelope === undefined) return;
-    const outcome = this.commandOutcome(contract, message.sender.value, envelope, commandId, block);
-    this.storeResult(contract, commandId, position, envelope.sender_pubkey, outcome, block);
+    assert.ok(contract.ecdh !== undefined && contract.secret !== undefined);
+    // The command and its result are sealed between the same two keys: one agreement serves both.
+    let shared: Uint8Array;
+    try {
+      shared = x25519SharedSecret(contract.ecdh.privateKey, envelope.sender_pubkey);
+    } catch (e) {
+      if (!(e instanceof PrimitivesError)) throw e;
+      // A sender key no secret can be agreed with: the same on every worker, so nothing runs and nothing is stored anywhere.
+      this.#log.warn("a command's sender key cannot be encrypted to; it is not run and no result is kept", { contract: contract.id });
+      return;
+    }
+    try {
+      const commandKey = envelopeKey(shared, WireLabels.command, envelope.sender_pubkey, contract.ecdh.publicKey);
+      const outcome = this.commandOutcome(contract, message.sender.value, envelope, commandKey, commandId, block);
+      commandKey.fill(0);
+      const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
+      this.storeResult(contract, commandId, position, resultKey, outcome, block);
+      resultKey.fill(0);
+    } finally {
+      shared.fill(0);
+    }
   }
 
-  private commandOutcome(contract: Contract, who: Uint8Array, envelope: EncryptedPayloadValue, commandId: Uint8Array, block: BlockInfo): CallOutcomeValue {
-    assert.ok(contract.ecdh !== undefined && contract.secret !== undefined);
-    const plain = this.open(contract.ecdh, WireLabels.command, commandAssociatedData(contract.id, who), envelope);
-    if (plain === undefined) return failure("decrypt", "the command does not decrypt with the contract key");
+  private commandOutcome(contract: Contract, who: Uint8Array, envelope: EncryptedPayloadValue, commandKey: Uint8Array, commandId: Uint8Array, block: BlockInfo): CallOutcomeValue {
+    assert.ok(contract.secret !== undefined);
+    let plain: Uint8Array;
+    try {
+      plain = openWithKey(commandKey, commandAssociatedData(contract.id, who), { senderPublicKey: envelope.sender_pubkey, nonce: envelope.iv, ciphertext: envelope.ciphertext });
+    } catch (e) {
+      // Tampered, misaddressed or malformed: the sender's problem, reported in its outcome.
+      if (!(e instanceof PrimitivesError)) throw e;
+      return failure("decrypt", "the command does not decrypt with the contract key");
+    }
     const cmd = this.decodePlain(CommandPlaintext, plain);
     if (cmd === undefined) return failure("invalid-input", "the command does not decode as CommandPlaintext");
     const input = decodeUtf8(cmd.input);
@@ -752,26 +797,12 @@ export class ContractsMachine {
     }
   }
 
-  private storeResult(contract: Contract, commandId: Uint8Array, position: bigint, senderPubkey: Uint8Array, outcome: CallOutcomeValue, block: BlockInfo): void {
+  private storeResult(contract: Contract, commandId: Uint8Array, position: bigint, resultKey: Uint8Array, outcome: CallOutcomeValue, block: BlockInfo): void {
     assert.ok(contract.ecdh !== undefined && contract.secret !== undefined);
     const plaintext = CallOutcome.codec.enc(outcome);
     let sealed;
     try {
-      sealed = sealEnvelope({
-        recipientPublicKey: senderPubkey,
-        label: WireLabels.commandResult,
-        associatedData: commandId,
-        plaintext,
-        senderPrivateKey: contract.ecdh.privateKey,
-        nonce: commandResultNonce(contract.secret, commandId, position),
-      });
-    } catch (e) {
-      // A sender key no secret can be agreed with: the same on every worker, so nothing is stored anywhere.
-      if (e instanceof PrimitivesError) {
-        this.#log.warn("a command's sender key cannot be encrypted to; its result is not kept", { contract: contract.id });
-        return;
-      }
-      throw e;
+      sealed = sealWithKey(resultKey, contract.ecdh.publicKey, commandId, plaintext, commandResultNonce(contract.secret, commandId, position));
     } finally {
       plaintext.fill(0);
     }

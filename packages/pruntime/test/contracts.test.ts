@@ -12,6 +12,7 @@ import {
   ClusterKeyPublished,
   ContractKeyPublished,
   ContractTopics,
+  EncryptedPayload,
   clusterIdOf,
   contractIdOf,
   type CallOutcomeValue,
@@ -360,6 +361,27 @@ test("insufficient balance: nothing runs; a tampered command gets a decrypt outc
   const e = resultOf(net.w2, d, erase);
   assert.equal(e.ok, true);
   assert.equal(e.fee, e.gas_used * GAS_PRICE);
+  assertSameState(net, d);
+});
+
+test("a command from a sender key nothing can be agreed with runs nowhere, keeps no result and charges nothing", () => {
+  const net = network();
+  const d = deploy(net, "ledger");
+  const hash = net.w1.core.contractInfo(d.contract)!.stateHash;
+  const aliceBefore = net.w1.core.clusterBalance(net.cluster, alice.accountId);
+  const commandsBefore = net.w1.core.contractInfo(d.contract)!.commands;
+  // The all-zero x25519 key has small order: no shared secret, so no key to open or answer with.
+  const payload = EncryptedPayload.codec.enc({ sender_pubkey: new Uint8Array(32), iv: new Uint8Array(12), ciphertext: new Uint8Array(40).fill(7) });
+  const weak: SentCommand = { message: commandMessage(alice.accountId, d.contract, payload), payload, commandId: commandIdOf(alice.accountId, payload), key: new Uint8Array(32) };
+  const after = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "after-weak");
+  send(net, [weak, after]);
+  for (const n of [net.w1, net.w2]) {
+    assert.equal(n.core.commandResult(d.contract, weak.commandId), undefined, "no result is kept");
+    assert.equal(n.core.contractInfo(d.contract)!.commands, commandsBefore + 2n, "it still takes its place in the order");
+    assert.equal(resultOf(n, d, after).ok, true, "the next command runs");
+  }
+  assert.notDeepEqual(net.w1.core.contractInfo(d.contract)!.stateHash, hash);
+  assert.equal(net.w1.core.clusterBalance(net.cluster, alice.accountId), aliceBefore - resultOf(net.w1, d, after).fee, "only the good command is charged");
   assertSameState(net, d);
 });
 
