@@ -84,10 +84,7 @@ function metaKey(name: string): Uint8Array {
 }
 
 function journalKey(blockNumber: number): Uint8Array {
-  const out = new Uint8Array(5);
-  out[0] = JOURNAL_TAG;
-  new DataView(out.buffer).setUint32(1, blockNumber, false);
-  return out;
+  return Uint8Array.of(JOURNAL_TAG, blockNumber >>> 24, (blockNumber >>> 16) & 0xff, (blockNumber >>> 8) & 0xff, blockNumber & 0xff);
 }
 
 function writeU32le(out: Uint8Array, pos: number, n: number): void {

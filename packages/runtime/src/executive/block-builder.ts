@@ -36,10 +36,8 @@ const PHASE_INITIALIZATION = 2;
 
 function encodePhase(p: EventRecordRaw["phase"]): Uint8Array {
   if (p.tag === "ApplyExtrinsic") {
-    const out = new Uint8Array(5);
-    out[0] = PHASE_APPLY;
-    new DataView(out.buffer).setUint32(1, p.value, true);
-    return out;
+    const i = p.value;
+    return Uint8Array.of(PHASE_APPLY, i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, (i >>> 24) & 0xff);
   }
   return new Uint8Array([p.tag === "Finalization" ? PHASE_FINALIZATION : PHASE_INITIALIZATION]);
 }

@@ -38,7 +38,10 @@ function blockHashAt(s: StateAccess, n: number): Uint8Array | undefined {
 export function nonceTag(who: Uint8Array, nonce: number): Uint8Array {
   const out = new Uint8Array(36);
   out.set(who);
-  new DataView(out.buffer).setUint32(32, nonce, true);
+  out[32] = nonce & 0xff;
+  out[33] = (nonce >>> 8) & 0xff;
+  out[34] = (nonce >>> 16) & 0xff;
+  out[35] = (nonce >>> 24) & 0xff;
   return out;
 }
 

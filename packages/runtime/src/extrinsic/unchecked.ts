@@ -108,9 +108,8 @@ export interface AdditionalSigned {
 }
 
 function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
+  // Byte by byte: a DataView over a small array's .buffer moves the array off V8's heap first.
+  return Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
 }
 
 /** The bytes a signer signs: call ++ extra ++ additional, hashed when longer than 256 bytes. */

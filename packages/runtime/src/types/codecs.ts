@@ -188,9 +188,8 @@ export function encodeCompact(value: number | bigint): Uint8Array {
     if (value < COMPACT_SINGLE_MAX) return Uint8Array.of(value << 2);
     if (value < COMPACT_TWO_MAX) return Uint8Array.of(((value << 2) | 1) & 0xff, value >> 6);
     if (value < COMPACT_FOUR_MAX) {
-      const out = new Uint8Array(4);
-      new DataView(out.buffer).setUint32(0, (value * 4 + 2) >>> 0, true);
-      return out;
+      const w = (value * 4 + 2) >>> 0;
+      return Uint8Array.of(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24);
     }
     return encodeCompact(BigInt(value));
   }
