@@ -31,7 +31,7 @@
  * committed once, in increasing order.
  */
 import assert from "node:assert/strict";
-import { bytesEqual, compareBytes } from "@phala-ts/primitives";
+import { bytesEqual, bytesKey, compareBytes } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import { BLOCK_NUMBER_MAX, KEYS_PAGE_MAX, NODE_CACHE_ENTRIES_MAX, PROOF_KEYS_MAX } from "./limits.ts";
 import type { MutableTrie } from "./mutable-trie.ts";
@@ -111,7 +111,8 @@ function entryRefcount(entry: Uint8Array): number {
 }
 
 function hashKey(hash: Uint8Array): string {
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString("latin1");
+  // Not through Buffer: reading a 32-byte array's .buffer moves it off V8's heap.
+  return bytesKey(hash);
 }
 
 /** `scanNode`'s flags for a stored node; the empty-trie node is not one below a root. */

@@ -1,4 +1,4 @@
-import { blake2b256 } from "@phala-ts/primitives";
+import { blake2b256, bytesKey } from "@phala-ts/primitives";
 import { TrieError, TrieProofError } from "./errors.ts";
 import { HASH_LENGTH_BYTES, scanNode } from "./node-codec.ts";
 import type { NodeSource } from "./node-source.ts";
@@ -8,7 +8,8 @@ import { lookup } from "./trie-reader.ts";
 export const PROOF_NODES_MAX = 100_000;
 
 function hashKey(hash: Uint8Array): string {
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString("latin1");
+  // Not through Buffer: reading a 32-byte array's .buffer moves it off V8's heap.
+  return bytesKey(hash);
 }
 
 /**

@@ -87,7 +87,8 @@ export const backend: CryptoBackend = {
   },
 
   ed25519Verify(publicKey, message, signature) {
-    const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString("latin1");
+    // Not through Buffer: reading a 32-byte array's .buffer moves it off V8's heap.
+    const cacheKey = String.fromCharCode.apply(null, publicKey as unknown as number[]);
     let key = ed25519KeyCache.get(cacheKey);
     if (key === undefined) {
       try {

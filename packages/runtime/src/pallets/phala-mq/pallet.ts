@@ -6,7 +6,7 @@ import type { DispatchContext, DispatchErrorValue, DispatchResult } from "../../
 import { DispatchError } from "../../types/std.ts";
 import { SystemStorage } from "../system/pallet.ts";
 import { TransactionInvalid, invalid } from "../../executive/validity.ts";
-import { Message, MessageOrigin, SignedMessage, egressSigningPayload, type MessageOriginValue, type MessageValue } from "./types.ts";
+import { Message, MessageOrigin, SignedMessage, egressSigningPayload, u64le, type MessageOriginValue, type MessageValue } from "./types.ts";
 import { PhalaMqStorage } from "./storage.ts";
 
 export const PHALA_MQ_INDEX = 85;
@@ -49,9 +49,7 @@ const LANE_PREFIX = new TextEncoder().encode("phala-mq");
 
 /** The pool tag a signed message provides: its sender's lane followed by its sequence (u64 le). */
 function sequenceTag(origin: MessageOriginValue, sequence: bigint): Uint8Array {
-  const seq = new Uint8Array(8);
-  new DataView(seq.buffer).setBigUint64(0, sequence, true);
-  return concatBytes(LANE_PREFIX, MessageOrigin.codec.enc(origin), seq);
+  return concatBytes(LANE_PREFIX, MessageOrigin.codec.enc(origin), u64le(sequence));
 }
 
 /** The next sequence the chain expects on a lane (a tag less its sequence); 0 for lanes it does not know. */

@@ -38,9 +38,14 @@ export const EGRESS_DOMAIN = utf8("phala/mq/egress/v1");
  * replayed on another chain), the SCALE message and its sequence number.
  */
 export function egressSigningPayload(genesisHash: Uint8Array, message: MessageValue, sequence: bigint): Uint8Array {
-  const seq = new Uint8Array(8);
-  new DataView(seq.buffer).setBigUint64(0, sequence, true);
-  return concatBytes(EGRESS_DOMAIN, genesisHash, Message.codec.enc(message), seq);
+  return concatBytes(EGRESS_DOMAIN, genesisHash, Message.codec.enc(message), u64le(sequence));
+}
+
+/** A u64 as 8 little-endian bytes, written byte by byte (a DataView would move the array off V8's heap). */
+export function u64le(n: bigint): Uint8Array {
+  const lo = Number(n & 0xffff_ffffn);
+  const hi = Number((n >> 32n) & 0xffff_ffffn);
+  return Uint8Array.of(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24, hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24);
 }
 
 /** Topics, as byte paths. Chain pallets and pRuntime dispatch on these exact strings. */
