@@ -1,11 +1,14 @@
 /**
- * Encrypted commands one worker executes per second, in process and on one core: a gatekeeper
- * and one worker on a simulated chain (real light-client proofs and certificates, the real
- * QuickJS VM and envelopes), the example token deployed, then blocks of sealed transfers, of
- * which only the worker's `sync` (verify, open, run, charge, seal the result) is timed.
- * The dev-network figure runs every command on both members of the cluster and the node on
- * the same cores; this one is what a worker's core can take.
- *   node --import tsx bench/worker-commands.ts
+ * What one worker's core takes, in process: a gatekeeper and one worker on a simulated chain
+ * (real light-client proofs and certificates, the real QuickJS VM and envelopes), the example
+ * token deployed, then
+ *  - blocks of sealed transfers, of which only the worker's `sync` (verify, open, run, charge,
+ *    seal the result) is timed: encrypted commands per second;
+ *  - pre-built balance queries under one certificate, as the SDK sends them, of which only the
+ *    worker's answer (certificate, decrypt, nonce, run, encrypt, sign) is timed: queries per second.
+ * The dev-network figures run every command on both members of the cluster, and the node, the
+ * pHosts and the client on the same cores; these are what a worker's core can take.
+ *   node --import tsx bench/worker-one-core.ts
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,19 +19,21 @@ import { PruntimeCore } from "../packages/pruntime/src/pruntime.ts";
 import { createVmRunner } from "../packages/pruntime/src/vm-runner.ts";
 import { silentLogger } from "../packages/pruntime/src/logger.ts";
 import { ChainSim } from "../packages/pruntime/test/chain-sim.ts";
-import { clusterEvent, command, initArgs, openResult, type SentCommand } from "../packages/pruntime/test/contract-client.ts";
+import { clusterEvent, command, initArgs, openQueryResponse, openResult, query, type SentCommand } from "../packages/pruntime/test/contract-client.ts";
 import { MemorySealer, seededRandom } from "../packages/pruntime/test/memory-sealer.ts";
 
-export interface WorkerCommandsResult {
+export interface WorkerOneCoreResult {
   commandsPerSecond: number;
   commands: number;
   commandsPerBlock: number;
+  queriesPerSecond: number;
+  queries: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL("../packages/contract/examples/", import.meta.url));
 const GAS = 5_000_000n;
 
-export async function benchWorkerCommands(opts: { blocks?: number; commandsPerBlock?: number; rounds?: number } = {}): Promise<WorkerCommandsResult> {
+export async function benchWorkerOneCore(opts: { blocks?: number; commandsPerBlock?: number; queries?: number; rounds?: number } = {}): Promise<WorkerOneCoreResult> {
   const blocks = opts.blocks ?? 10;
   const perBlock = opts.commandsPerBlock ?? 100;
   const rounds = opts.rounds ?? 3;
@@ -89,9 +94,27 @@ export async function benchWorkerCommands(opts: { blocks?: number; commandsPerBl
     if (!outcome?.ok) throw new Error(`a benchmark transfer failed: ${outcome?.error?.kind} ${outcome?.error?.message}`);
     if (round > 0) best = Math.max(best, executed / seconds);
   }
-  return { commandsPerSecond: Math.round(best), commands: blocks * perBlock, commandsPerBlock: perBlock };
+  const commandsPerSecond = Math.round(best);
+
+  // Queries: one certificate (one ephemeral key) for all, a fresh nonce each, as the SDK sends them.
+  const queries = opts.queries ?? 1000;
+  const asker = devAccount("Alice", "ed25519");
+  let q = 0;
+  best = 0;
+  for (let round = 0; round <= rounds; round++) {
+    const requests = Array.from({ length: queries }, () =>
+      query(asker, worker.keys.ecdhPublicKey, contract, { op: "balance" }, "bench", { expiresAtMs: 1n << 40n, nonce: blake2b256(utf8(`nonce ${q++}`)).slice(0, 16) }),
+    );
+    const t0 = performance.now();
+    const answers = requests.map((r) => worker.query(r.request));
+    const seconds = (performance.now() - t0) / 1000;
+    const answer = openQueryResponse(answers[answers.length - 1], requests[requests.length - 1], worker.keys.identityPublicKey);
+    if (!answer.outcome.ok) throw new Error(`a benchmark query failed: ${answer.outcome.error?.kind} ${answer.outcome.error?.message}`);
+    if (round > 0) best = Math.max(best, queries / seconds);
+  }
+  return { commandsPerSecond, commands: blocks * perBlock, commandsPerBlock: perBlock, queriesPerSecond: Math.round(best), queries };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  benchWorkerCommands().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + "\n"));
+  benchWorkerOneCore().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + "\n"));
 }
