@@ -73,4 +73,22 @@ test("an envelope key cache is bounded, and wipes the keys it evicts or clears",
   assert.throws(() => cache.key(me, new Uint8Array(32), label, "to"), X25519Error, "a small-order peer key is refused");
   assert.equal(cache.size, 0);
   assert.throws(() => new EnvelopeKeyCache(0), EnvelopeError);
+  assert.throws(() => new EnvelopeKeyCache(1), EnvelopeError, "one key each way needs two");
+});
+
+test("forgetting an own key wipes its keys to every peer and keeps the others", () => {
+  const cache = new EnvelopeKeyCache(8);
+  const [a, b] = [21, 22].map((x) => x25519KeyPair(new Uint8Array(32).fill(x)));
+  const peer = x25519KeyPair(new Uint8Array(32).fill(23)).publicKey;
+  const aTo = cache.key(a, peer, label, "to");
+  const aFrom = cache.key(a, peer, label, "from");
+  const bTo = cache.key(b, peer, label, "to");
+  cache.forget(a.publicKey);
+  assert.equal(cache.size, 1);
+  assert.deepEqual(aTo, new Uint8Array(32));
+  assert.deepEqual(aFrom, new Uint8Array(32));
+  assert.notDeepEqual(bTo, new Uint8Array(32));
+  // Asked again, the key is derived afresh and is the same key as before.
+  const again = cache.key(a, peer, label, "to");
+  assert.deepEqual(openWithKey(again, aad, sealWithKey(new EnvelopeKeyCache(2).key(a, peer, label, "to"), a.publicKey, aad, utf8("x"))), utf8("x"));
 });

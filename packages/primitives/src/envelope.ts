@@ -99,7 +99,8 @@ export class EnvelopeKeyCache {
   readonly #keys = new Map<string, Uint8Array>();
 
   constructor(max: number) {
-    if (!Number.isSafeInteger(max) || max < 1) throw new EnvelopeError("INVALID_ARGUMENT", `an envelope key cache holds at least one key, got ${max}`);
+    // Two: a conversation uses a key each way, and fetching the second must not evict the first.
+    if (!Number.isSafeInteger(max) || max < 2) throw new EnvelopeError("INVALID_ARGUMENT", `an envelope key cache holds at least two keys, got ${max}`);
     this.#max = max;
   }
 
@@ -131,6 +132,16 @@ export class EnvelopeKeyCache {
     }
     this.#keys.set(id, key);
     return key;
+  }
+
+  /** Forgets and wipes the keys of `ownPublicKey` (a certificate's ephemeral key that was replaced). */
+  forget(ownPublicKey: Uint8Array): void {
+    const own = `:${toHex(ownPublicKey)}:`;
+    for (const [id, key] of this.#keys) {
+      if (!id.includes(own)) continue;
+      key.fill(0);
+      this.#keys.delete(id);
+    }
   }
 
   /** Forgets and wipes every key. */

@@ -635,8 +635,11 @@ export class ContractsMachine {
       if (shared !== undefined) {
         const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
         shared.fill(0);
-        this.storeResult(contract, initId, INIT_POSITION, resultKey, outcome, block);
-        resultKey.fill(0);
+        try {
+          this.storeResult(contract, initId, INIT_POSITION, resultKey, outcome, block);
+        } finally {
+          resultKey.fill(0);
+        }
       }
     }
     this.#log.debug("contract instantiated", { contract: contract.id, ok: outcome?.ok ?? false, block: block.number });
@@ -692,15 +695,16 @@ export class ContractsMachine {
       this.#log.warn("a command's sender key cannot be encrypted to; it is not run and no result is kept", { contract: contract.id });
       return;
     }
+    const commandKey = envelopeKey(shared, WireLabels.command, envelope.sender_pubkey, contract.ecdh.publicKey);
+    const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
+    shared.fill(0);
     try {
-      const commandKey = envelopeKey(shared, WireLabels.command, envelope.sender_pubkey, contract.ecdh.publicKey);
       const outcome = this.commandOutcome(contract, message.sender.value, envelope, commandKey, commandId, block);
       commandKey.fill(0);
-      const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
       this.storeResult(contract, commandId, position, resultKey, outcome, block);
-      resultKey.fill(0);
     } finally {
-      shared.fill(0);
+      commandKey.fill(0);
+      resultKey.fill(0);
     }
   }
 

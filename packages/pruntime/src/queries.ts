@@ -183,8 +183,8 @@ export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: W
   let plain: Uint8Array;
   try {
     queryKey = state.envelopeKeys.key(own, request.encrypted.sender_pubkey, WireLabels.query, "from");
-    answerKey = state.envelopeKeys.key(own, body.ephemeral_pubkey, WireLabels.queryResponse, "to");
     plain = openWithKey(queryKey, request.contract, { senderPublicKey: request.encrypted.sender_pubkey, nonce: request.encrypted.iv, ciphertext: request.encrypted.ciphertext });
+    answerKey = state.envelopeKeys.key(own, body.ephemeral_pubkey, WireLabels.queryResponse, "to");
   } catch (e) {
     if (e instanceof PrimitivesError) throw refuse("DECRYPT_FAILED", "the query does not decrypt with this worker's key; encrypt it to the ecdh key this worker registered", e);
     throw e;

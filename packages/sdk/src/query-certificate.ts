@@ -47,14 +47,22 @@ export class QueryCertificateCache {
     const now = this.#now();
     const cached = this.#entries.get(key);
     if (cached && cached.expiresAtMs - now > ttlMs * QUERY_CERT_RENEW_FRACTION) return cached;
+    // A replaced certificate's envelope keys go at once. Its ephemeral private key is not wiped:
+    // a query still in flight under it needs it to open the answer.
+    if (cached) this.#retire(cached);
     this.#entries.delete(key);
     const fresh = createQueryCertificate(signer, ttlMs, now);
     if (this.#entries.size >= QUERY_CERT_CACHE_MAX) {
-      const oldest = this.#entries.keys().next().value;
+      const [oldest, old] = this.#entries.entries().next().value ?? [];
       if (oldest !== undefined) this.#entries.delete(oldest);
+      if (old) this.#retire(old);
     }
     this.#entries.set(key, fresh);
     return fresh;
+  }
+
+  #retire(c: CertifiedKey): void {
+    this.envelopeKeys.forget(c.certificate.body.ephemeral_pubkey);
   }
 
   /** Forgets every certificate and wipes the ephemeral secrets and the keys derived from them. */

@@ -1,8 +1,8 @@
 /**
  * The SDK must bundle for browsers. Its own files use only web APIs (WebSocket, fetch,
  * WebCrypto's getRandomValues) and load `ws` only when the platform has no WebSocket. Files
- * that only the Node side of a package `imports` entry selects (its `browser` condition names
- * another file) may use Node. Anything below the SDK that still needs Node is listed as a
+ * that only the `node` condition of a package `imports` entry selects (every other platform,
+ * browsers and edge runtimes, gets the `default` file) may use Node. Anything below the SDK that still needs Node is listed as a
  * diagnostic; test/contracts.test.ts runs a real browser-platform bundle end to end.
  */
 import { test } from "node:test";
@@ -41,8 +41,8 @@ test("the SDK bundles for the browser with ws external; the SDK's own files impo
 });
 
 test("the SDK's sources load ws only dynamically and use no Node globals, but for their Node-only variants", () => {
-  const pkg = JSON.parse(readFileSync(join(SDK_DIR, "package.json"), "utf8")) as { imports?: Record<string, { browser: string; default: string }> };
-  const nodeOnly = new Set(Object.values(pkg.imports ?? {}).filter((c) => c.browser !== c.default).map((c) => resolve(SDK_DIR, c.default)));
+  const pkg = JSON.parse(readFileSync(join(SDK_DIR, "package.json"), "utf8")) as { imports?: Record<string, { node: string; default: string }> };
+  const nodeOnly = new Set(Object.values(pkg.imports ?? {}).filter((c) => c.node !== c.default).map((c) => resolve(SDK_DIR, c.node)));
   assert.ok(nodeOnly.size > 0, "the SDK has Node-only variants (worker HTTP)");
   const files = (readdirSync(join(SDK_DIR, "src"), { recursive: true }) as string[]).filter((n) => n.endsWith(".ts")).map((n) => join(SDK_DIR, "src", n));
   assert.ok(files.length > 10);

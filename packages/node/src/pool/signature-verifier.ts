@@ -39,11 +39,11 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
 
   readonly #onError: (e: Error) => void;
 
-  constructor(options: { threads?: number; onError?: (e: Error) => void } = {}) {
+  constructor(options: { threads?: number; onError?: (e: Error) => void; workerUrl?: URL } = {}) {
     this.#onError = options.onError ?? (() => {});
     const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL("./signature-worker-boot.mjs", import.meta.url));
+      const w = new Worker(options.workerUrl ?? new URL("./signature-worker-boot.mjs", import.meta.url));
       w.on("message", (results: Array<readonly [number, boolean]>) => {
         for (const [id, ok] of results) {
           const done = this.#pending.get(id);
@@ -51,15 +51,23 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
           done?.(ok);
         }
       });
-      w.on("error", (e) => this.#failAll(e));
+      w.on("error", (e) => this.#lose(w, e));
+      w.on("exit", (code) => {
+        if (!this.#closed) this.#lose(w, new Error(`a signature worker thread exited (code ${code})`));
+      });
       w.unref();
       this.#workers.push(w);
     }
   }
 
+  /** Threads still running; with none left, signatures are checked on the calling thread. */
+  get threads(): number {
+    return this.#workers.length;
+  }
+
   async verify(check: SignatureCheck): Promise<boolean> {
     if (this.#closed) throw new Error("signature verifier is closed");
-    if (this.#pending.size >= VERIFY_PENDING_MAX) return verifyMultiSignature(check.signature, check.payload, check.who);
+    if (this.#workers.length === 0 || this.#pending.size >= VERIFY_PENDING_MAX) return verifyMultiSignature(check.signature, check.payload, check.who);
     const id = this.#next++;
     const p = new Promise<boolean>((resolve) => this.#pending.set(id, resolve));
     this.#queue.push({ id, who: check.who, signature: check.signature, payload: check.payload });
@@ -76,7 +84,24 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
+    if (this.#workers.length === 0) {
+      // Every thread is gone: "false" sends each through the caller's full check, which gives the verdict.
+      for (const r of batch) {
+        const done = this.#pending.get(r.id);
+        this.#pending.delete(r.id);
+        done?.(false);
+      }
+      return;
+    }
     this.#workers[this.#rr++ % this.#workers.length].postMessage(batch);
+  }
+
+  /** A thread that failed or exited leaves the rotation, so no request is posted to it again. */
+  #lose(w: Worker, e: Error): void {
+    const i = this.#workers.indexOf(w);
+    if (i < 0) return;
+    this.#workers.splice(i, 1);
+    this.#failAll(e);
   }
 
   #failAll(e: Error): void {

@@ -1,8 +1,9 @@
 /**
  * The crypto backend on Node: OpenSSL through node:crypto. It is several times faster than
  * the portable one for the operations a node or worker does in bulk (ed25519 verification,
- * x25519 agreement, AES-GCM), so servers always use it. Browsers get `portable.ts` instead,
- * chosen by the `browser` condition of the `#crypto-backend` import (package.json).
+ * x25519 agreement, AES-GCM), so servers always use it. The `node` condition of the
+ * `#crypto-backend` import (package.json) chooses this file; every other platform (browsers,
+ * edge runtimes) gets `portable.ts`.
  */
 import {
   createCipheriv,

@@ -1,7 +1,7 @@
 /**
  * The crypto backend for browsers: the audited pure-JavaScript @noble libraries, which run
  * anywhere with WebCrypto's `getRandomValues` and stay synchronous like node:crypto (WebCrypto's
- * own primitives are asynchronous). Chosen by the `browser` condition of `#crypto-backend`.
+ * own primitives are asynchronous). The default of `#crypto-backend`: everywhere but Node.
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";

@@ -1,5 +1,5 @@
 /**
- * Worker HTTP in browsers (the `browser` condition of `#worker-http`): the page's own fetch,
+ * Worker HTTP off Node (the default of `#worker-http`: browsers, edge runtimes): the platform's fetch,
  * called as a function of the global object, as browsers require.
  */
 import type { FetchLike } from "./types.ts";
