@@ -51,11 +51,14 @@ export async function benchContracts(opts: { commands?: number; queries?: number
     const id = await client.instantiate(alice, { codeHash, cluster: net.cluster, initArgs: { owner: toHex(sender.accountId), supply: "1000000000" }, gasLimit: 50_000_000n });
     const keys = (await client.contractKeys(id))!;
     const worker = net.members[1];
-    const executed = async () => ((await (await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${id}`)).json()) as { commands: number }).commands;
+    // Bounded: a worker that stops answering fails the bench instead of hanging it.
+    const executed = async () =>
+      ((await (await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${id}`, { signal: AbortSignal.timeout(10_000) })).json()) as { commands: number }).commands;
 
     // Commands: sealed and signed up front (ed25519 signer: cheap to verify), then pipelined.
     log(`contracts: ${commands} encrypted commands`);
     await client.transferToCluster(sender, { cluster: net.cluster, amount: 1000n * PHA });
+    log("contracts: sender funded; sealing");
     const rpc = await RpcClient.connect(net.node.wsUrl);
     const genesisHash = fromHex(await rpc.call("chain_getBlockHash", [0]));
     let nonce: number = await rpc.call("system_accountNextIndex", [toHex(sender.accountId)]);
@@ -66,8 +69,10 @@ export async function benchContracts(opts: { commands?: number; queries?: number
       xts.push(toHex(signExtrinsic({ signer: sender, callBytes, nonce: nonce++, specVersion: runtime.version.spec_version, transactionVersion: runtime.version.transaction_version, genesisHash })));
     }
     const before = await executed();
+    log(`contracts: ${commands} sealed; submitting`);
     const t0 = performance.now();
     await Promise.all(xts.map((x) => rpc.call("author_submitExtrinsic", [x])));
+    log("contracts: all submitted; waiting for the worker");
     for (;;) {
       if ((await executed()) >= before + commands) break;
       if (performance.now() - t0 > 120_000) throw new Error("commands were not all executed within 120 s");
