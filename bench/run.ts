@@ -77,9 +77,10 @@ async function main(): Promise<void> {
   const sig = { sr25519: Math.max(a.sr25519, b.sr25519), ed25519: Math.max(a.ed25519, b.ed25519), ecdsa: Math.max(a.ecdsa, b.ecdsa) };
   log(`verifications/s: ${JSON.stringify(sig)}`);
 
-  // Enough transactions for a few seconds of work at the goal rate, bounded so each
-  // phase stays under ~20 s even well below the goal and within the pool's 8192 slots.
-  const scaled = (rate: number) => Math.max(300, Math.min(6000, Math.round(rate * GOALS.ratio * 6)));
+  // Enough transactions for a few seconds of work at the goal rate, bounded so each phase
+  // stays under ~20 s even well below the goal; at most 6000 are in flight (the pool has 8192
+  // ready slots), so a run measures a sustained rate, not one burst.
+  const scaled = (rate: number) => Math.max(300, Math.min(20_000, Math.round(rate * GOALS.ratio * 6)));
   const counts = {
     sr25519: envInt("BENCH_TX_SR25519", scaled(sig.sr25519)),
     ed25519: envInt("BENCH_TX_ED25519", scaled(sig.ed25519)),
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     goals: GOALS,
     meetsGoals: { ...meetsGoals, all: meetsGoals.ratio.sr25519 && meetsGoals.ratio.ed25519 && meetsGoals.p50Ms && meetsGoals.pruntimeSync && meetsGoals.contracts },
     details: {
-      transferSubmission: `pre-signed, over 3 WebSocket connections, in JSON-RPC batches of ${SUBMIT_BATCH} author_submitExtrinsic calls; best of three runs after two warm-up runs (all in throughputRuns)`,
+      transferSubmission: `pre-signed, over 3 WebSocket connections, in JSON-RPC batches of ${SUBMIT_BATCH} author_submitExtrinsic calls, at most 6000 not yet finalized; best of three runs after two warm-up runs (all in throughputRuns)`,
       throughput,
       throughputRuns,
     },
