@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fromHex, HexError, toHex } from "./bytes.ts";
+import { fromHex, HexError, toHex, u32le, u64le, writeU32le } from "./bytes.ts";
 
 test("hex round-trips any bytes and agrees with Buffer's encoding", () => {
   fc.assert(
@@ -28,4 +28,20 @@ test("fromHex refuses odd lengths and every character that is not a hex digit", 
     assert.throws(() => fromHex(`0x${ch}0`), HexError);
   }
   assert.throws(() => fromHex(42 as unknown as string), HexError);
+});
+
+test("little-endian integers give DataView's bytes, wrapping as it does", () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.integer({ min: 0, max: 0xffff_ffff }), fc.integer()), fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }), (n, b) => {
+      const want32 = new Uint8Array(4);
+      new DataView(want32.buffer).setUint32(0, n, true);
+      assert.deepEqual(u32le(n), want32);
+      const into = new Uint8Array(7).fill(9);
+      writeU32le(into, 2, n);
+      assert.deepEqual(into, Uint8Array.of(9, 9, ...want32, 9));
+      const want64 = new Uint8Array(8);
+      new DataView(want64.buffer).setBigUint64(0, BigInt.asUintN(64, b), true);
+      assert.deepEqual(u64le(b), want64);
+    }),
+  );
 });

@@ -38,6 +38,30 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * Little-endian integers as bytes, written byte by byte: a DataView over a small array's
+ * `.buffer` would move the array off V8's heap on every call. Values wrap as DataView's do.
+ */
+export function writeU32le(out: Uint8Array, at: number, n: number): void {
+  out[at] = n & 0xff;
+  out[at + 1] = (n >>> 8) & 0xff;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 24) & 0xff;
+}
+
+export function u32le(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  writeU32le(out, 0, n);
+  return out;
+}
+
+export function u64le(n: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  writeU32le(out, 0, Number(n & 0xffff_ffffn));
+  writeU32le(out, 4, Number((n >> 32n) & 0xffff_ffffn));
+  return out;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;

@@ -623,22 +623,13 @@ export class ContractsMachine {
     const outcome = envelope === undefined ? undefined : this.initOutcome(contract, envelope, initId, block);
     if (envelope !== undefined && outcome !== undefined) {
       // The init args were sealed to the cluster key; the result goes from the contract's key.
-      assert.ok(contract.ecdh !== undefined);
-      let shared: Uint8Array | undefined;
-      try {
-        shared = x25519SharedSecret(contract.ecdh.privateKey, envelope.sender_pubkey);
-      } catch (e) {
-        if (!(e instanceof PrimitivesError)) throw e;
-        // A sender key no secret can be agreed with: the same on every worker, so nothing is stored anywhere.
-        this.#log.warn("an init's sender key cannot be encrypted to; its result is not kept", { contract: contract.id });
-      }
-      if (shared !== undefined) {
-        const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
-        shared.fill(0);
+      const keys = this.senderKeys(contract, envelope.sender_pubkey, "an init's sender key cannot be encrypted to; its result is not kept");
+      if (keys !== undefined) {
+        keys.command.fill(0);
         try {
-          this.storeResult(contract, initId, INIT_POSITION, resultKey, outcome, block);
+          this.storeResult(contract, initId, INIT_POSITION, keys.result, outcome, block);
         } finally {
-          resultKey.fill(0);
+          keys.result.fill(0);
         }
       }
     }
@@ -684,27 +675,40 @@ export class ContractsMachine {
     const envelope = this.decode(EncryptedPayload, command.payload, "command envelope");
     // Without an envelope there is no key to answer to: nothing runs, nothing is stored.
     if (envelope === undefined) return;
-    assert.ok(contract.ecdh !== undefined && contract.secret !== undefined);
-    // The command and its result are sealed between the same two keys: one agreement serves both.
+    const keys = this.senderKeys(contract, envelope.sender_pubkey, "a command's sender key cannot be encrypted to; it is not run and no result is kept");
+    if (keys === undefined) return;
+    try {
+      const outcome = this.commandOutcome(contract, message.sender.value, envelope, keys.command, commandId, block);
+      keys.command.fill(0);
+      this.storeResult(contract, commandId, position, keys.result, outcome, block);
+    } finally {
+      keys.command.fill(0);
+      keys.result.fill(0);
+    }
+  }
+
+  /**
+   * The keys between the contract and a sender's key: of the envelope the sender sealed to the
+   * contract, and of the result sealed back. One agreement serves both. A sender key no secret
+   * can be agreed with gives none (logged), the same on every worker.
+   */
+  private senderKeys(contract: Contract, senderPubkey: Uint8Array, refusal: string): { command: Uint8Array; result: Uint8Array } | undefined {
+    assert.ok(contract.ecdh !== undefined);
     let shared: Uint8Array;
     try {
-      shared = x25519SharedSecret(contract.ecdh.privateKey, envelope.sender_pubkey);
+      shared = x25519SharedSecret(contract.ecdh.privateKey, senderPubkey);
     } catch (e) {
       if (!(e instanceof PrimitivesError)) throw e;
-      // A sender key no secret can be agreed with: the same on every worker, so nothing runs and nothing is stored anywhere.
-      this.#log.warn("a command's sender key cannot be encrypted to; it is not run and no result is kept", { contract: contract.id });
-      return;
+      this.#log.warn(refusal, { contract: contract.id });
+      return undefined;
     }
-    const commandKey = envelopeKey(shared, WireLabels.command, envelope.sender_pubkey, contract.ecdh.publicKey);
-    const resultKey = envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, envelope.sender_pubkey);
-    shared.fill(0);
     try {
-      const outcome = this.commandOutcome(contract, message.sender.value, envelope, commandKey, commandId, block);
-      commandKey.fill(0);
-      this.storeResult(contract, commandId, position, resultKey, outcome, block);
+      return {
+        command: envelopeKey(shared, WireLabels.command, senderPubkey, contract.ecdh.publicKey),
+        result: envelopeKey(shared, WireLabels.commandResult, contract.ecdh.publicKey, senderPubkey),
+      };
     } finally {
-      commandKey.fill(0);
-      resultKey.fill(0);
+      shared.fill(0);
     }
   }
 

@@ -15,6 +15,7 @@ import {
   openEnvelope,
   sealEnvelope,
   signingKeyFromSecret,
+  u32le,
   utf8,
   verifyEd25519,
   x25519SharedSecret,
@@ -37,11 +38,6 @@ export const MASTER_ROTATION_DOMAIN = utf8("phala/master-rotation/v1");
 /** A fixed private key used only to ask "does this public key agree to a non-zero secret?". */
 const PROBE_PRIVATE_KEY = new Uint8Array(32).fill(0x42);
 
-export function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
 
 export function rotateMasterSecret(old: Uint8Array, rotationId: number): Uint8Array {
   return deriveSecret(old, concatBytes(ROTATION_LABEL, u32le(rotationId)));

@@ -31,7 +31,7 @@
  * committed once, in increasing order.
  */
 import assert from "node:assert/strict";
-import { bytesEqual, bytesKey, compareBytes } from "@phala-ts/primitives";
+import { bytesEqual, bytesKey, compareBytes, writeU32le } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import { BLOCK_NUMBER_MAX, KEYS_PAGE_MAX, NODE_CACHE_ENTRIES_MAX, PROOF_KEYS_MAX } from "./limits.ts";
 import type { MutableTrie } from "./mutable-trie.ts";
@@ -87,21 +87,18 @@ function journalKey(blockNumber: number): Uint8Array {
   return Uint8Array.of(JOURNAL_TAG, blockNumber >>> 24, (blockNumber >>> 16) & 0xff, (blockNumber >>> 8) & 0xff, blockNumber & 0xff);
 }
 
-function writeU32le(out: Uint8Array, pos: number, n: number): void {
+function writeCounter(out: Uint8Array, pos: number, n: number): void {
   assert.ok(Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff, "stored counters are u32");
-  out[pos] = n & 0xff;
-  out[pos + 1] = (n >>> 8) & 0xff;
-  out[pos + 2] = (n >>> 16) & 0xff;
-  out[pos + 3] = n >>> 24;
+  writeU32le(out, pos, n);
 }
 
 function readU32le(bytes: Uint8Array, pos: number): number {
   return (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16)) + bytes[pos + 3] * 2 ** 24;
 }
 
-function u32le(n: number): Uint8Array {
+function counterBytes(n: number): Uint8Array {
   const out = new Uint8Array(4);
-  writeU32le(out, 0, n);
+  writeCounter(out, 0, n);
   return out;
 }
 
@@ -110,10 +107,6 @@ function entryRefcount(entry: Uint8Array): number {
   return readU32le(entry, entry.length - REFCOUNT_BYTES);
 }
 
-function hashKey(hash: Uint8Array): string {
-  // Not through Buffer: reading a 32-byte array's .buffer moves it off V8's heap.
-  return bytesKey(hash);
-}
 
 /** `scanNode`'s flags for a stored node; the empty-trie node is not one below a root. */
 function checkedNode(buf: Uint8Array, off: number, len: number): number {
@@ -288,7 +281,7 @@ export class TrieStore {
     }
     const nodes = new Map<string, Uint8Array>();
     const record = (hash: Uint8Array, at: number, bytes: StoredRef): void => {
-      const k = hashKey(hash.subarray(at, at + HASH_LENGTH_BYTES));
+      const k = bytesKey(hash.subarray(at, at + HASH_LENGTH_BYTES));
       if (!nodes.has(k)) nodes.set(k, bytes.buf.slice(bytes.off, bytes.off + bytes.len));
     };
     for (const key of keys) {
@@ -348,7 +341,7 @@ export class TrieStore {
       if (out === undefined) out = this.scratchViews[length] = this.scratch.subarray(0, length);
     } else out = new Uint8Array(length);
     out.set(bytes, 0);
-    writeU32le(out, bytes.length, refcount);
+    writeCounter(out, bytes.length, refcount);
     this.db.putSync(hash, out);
   }
 
@@ -375,7 +368,7 @@ export class TrieStore {
     if (!bytesEqual(parentRoot, EMPTY_TRIE_ROOT) && this.peek(parentRoot) === undefined) throw missingNode(parentRoot);
     const root = trie.rootHash();
     if (!bytesEqual(root, parentRoot)) this.writeChanges(trie, blockNumber);
-    this.meta.putSync(META_LAST_BLOCK, u32le(blockNumber));
+    this.meta.putSync(META_LAST_BLOCK, counterBytes(blockNumber));
     if (this.pruningDepthBlocks !== Infinity) this.prune(blockNumber);
     return root;
   }
@@ -449,7 +442,7 @@ export class TrieStore {
       for (let o = 0; o < journal.length; o += HASH_LENGTH_BYTES) this.release(journal.subarray(o, o + HASH_LENGTH_BYTES));
       this.meta.removeSync(key);
     }
-    this.meta.putSync(META_PRUNE_FROM, u32le(from));
+    this.meta.putSync(META_PRUNE_FROM, counterBytes(from));
   }
 
   private release(hash: Uint8Array): void {

@@ -7,10 +7,6 @@ import { lookup } from "./trie-reader.ts";
 /** Most nodes one proof may carry: a proof for `PROOF_KEYS_MAX` keys of ~10 nodes each stays below. */
 export const PROOF_NODES_MAX = 100_000;
 
-function hashKey(hash: Uint8Array): string {
-  // Not through Buffer: reading a 32-byte array's .buffer moves it off V8's heap.
-  return bytesKey(hash);
-}
 
 /**
  * Checks a read proof (the node set `state_getReadProof` returns) for one key against `root`.
@@ -28,9 +24,9 @@ export function verifyProof(root: Uint8Array, proofNodes: readonly Uint8Array[],
     });
   }
   const byHash = new Map<string, Uint8Array>();
-  for (const node of proofNodes) byHash.set(hashKey(blake2b256(node)), node);
+  for (const node of proofNodes) byHash.set(bytesKey(blake2b256(node)), node);
   const load = (hash: Uint8Array, at: number): Uint8Array => {
-    const node = byHash.get(hashKey(hash.subarray(at, at + HASH_LENGTH_BYTES)));
+    const node = byHash.get(bytesKey(hash.subarray(at, at + HASH_LENGTH_BYTES)));
     if (node === undefined) {
       throw new TrieProofError("INCOMPLETE_PROOF", "the proof lacks a node on the key's path", {
         details: { hash: Buffer.from(hash.subarray(at, at + HASH_LENGTH_BYTES)).toString("hex") },

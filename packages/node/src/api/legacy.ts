@@ -1,4 +1,4 @@
-import { blake2b256, bytesEqual, concatBytes, toHex } from "@phala-ts/primitives";
+import { blake2b256, bytesEqual, concatBytes, toHex, u32le } from "@phala-ts/primitives";
 import { RuntimeDispatchInfo } from "@phala-ts/runtime/types";
 import { RuntimeApiError, SystemStorage, MAX_EXTRINSIC_BYTES, RUNTIME_VERSION, type RuntimeVersionValue } from "@phala-ts/runtime";
 import { RpcError, type RpcContext, type RpcServer } from "../rpc/index.ts";
@@ -264,9 +264,7 @@ export function registerLegacyRpc(rpc: RpcServer, node: NodeService): void {
   const queryInfo = (p: unknown[]) => {
     const tx = hexParam(p[0], "extrinsic", MAX_EXTRINSIC_BYTES);
     const h = headerAt(chain, p[1]);
-    const len = new Uint8Array(4);
-    new DataView(len.buffer).setUint32(0, tx.length, true);
-    return { out: chain.callApi(h.hash, "TransactionPaymentApi_query_info", concatBytes(tx, len)) };
+    return { out: chain.callApi(h.hash, "TransactionPaymentApi_query_info", concatBytes(tx, u32le(tx.length))) };
   };
   rpc.register(
     "payment_queryInfo",

@@ -19,6 +19,7 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from "node:crypto";
+import { bytesKey } from "../bytes.ts";
 import { ED25519_KEY_CACHE_SIZE_MAX, type CryptoBackend } from "./types.ts";
 
 // DER headers that wrap raw 32-byte keys into PKCS#8 (private) and SPKI (public) for OpenSSL.
@@ -88,8 +89,7 @@ export const backend: CryptoBackend = {
   },
 
   ed25519Verify(publicKey, message, signature) {
-    // Not through Buffer: reading a 32-byte array's .buffer moves it off V8's heap.
-    const cacheKey = String.fromCharCode.apply(null, publicKey as unknown as number[]);
+    const cacheKey = bytesKey(publicKey);
     let key = ed25519KeyCache.get(cacheKey);
     if (key === undefined) {
       try {

@@ -1,4 +1,4 @@
-import { concatBytes, utf8, verifyEd25519, type KeyPair } from "@phala-ts/primitives";
+import { concatBytes, u32le, utf8, verifyEd25519, type KeyPair } from "@phala-ts/primitives";
 import { T, decodeExact, type Infer } from "../types/index.ts";
 
 /**
@@ -36,11 +36,6 @@ export class CertificateError extends Error {
   }
 }
 
-function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
 
 /** The bytes a validator signs for a precommit: domain, genesis hash, height, round, block hash. */
 export function precommitPayload(genesisHash: Uint8Array, height: number, round: number, blockHash: Uint8Array): Uint8Array {

@@ -1,4 +1,4 @@
-import { assert, concatBytes } from "@phala-ts/primitives";
+import { assert, concatBytes, writeU32le } from "@phala-ts/primitives";
 import { StateOverlay, type StateBackend, type StateChanges } from "../state/overlay.ts";
 import type { Infer } from "../types/index.ts";
 import type { DispatchInfo } from "../types/std.ts";
@@ -36,8 +36,10 @@ const PHASE_INITIALIZATION = 2;
 
 function encodePhase(p: EventRecordRaw["phase"]): Uint8Array {
   if (p.tag === "ApplyExtrinsic") {
-    const i = p.value;
-    return Uint8Array.of(PHASE_APPLY, i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, (i >>> 24) & 0xff);
+    const out = new Uint8Array(5);
+    out[0] = PHASE_APPLY;
+    writeU32le(out, 1, p.value);
+    return out;
   }
   return new Uint8Array([p.tag === "Finalization" ? PHASE_FINALIZATION : PHASE_INITIALIZATION]);
 }

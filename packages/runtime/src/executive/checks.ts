@@ -1,4 +1,4 @@
-import { bytesEqual, toHex, verifyMultiSignature } from "@phala-ts/primitives";
+import { bytesEqual, toHex, verifyMultiSignature, writeU32le } from "@phala-ts/primitives";
 import type { StateAccess } from "../state/storage-item.ts";
 import { SystemStorage } from "../pallets/system/pallet.ts";
 import { lookupAddress, canWithdrawKeepAlive } from "../pallets/balances/logic.ts";
@@ -38,10 +38,7 @@ function blockHashAt(s: StateAccess, n: number): Uint8Array | undefined {
 export function nonceTag(who: Uint8Array, nonce: number): Uint8Array {
   const out = new Uint8Array(36);
   out.set(who);
-  out[32] = nonce & 0xff;
-  out[33] = (nonce >>> 8) & 0xff;
-  out[34] = (nonce >>> 16) & 0xff;
-  out[35] = (nonce >>> 24) & 0xff;
+  writeU32le(out, 32, nonce);
   return out;
 }
 

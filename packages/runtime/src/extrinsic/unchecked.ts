@@ -1,4 +1,4 @@
-import { blake2b256, bytesEqual, concatBytes } from "@phala-ts/primitives";
+import { blake2b256, bytesEqual, concatBytes, u32le } from "@phala-ts/primitives";
 import { DecodeError, Reader } from "./reader.ts";
 import { encodeCompact } from "../types/codecs.ts";
 import { Era as EraType, encodeEra, type EraValue as Era } from "../types/era.ts";
@@ -107,10 +107,6 @@ export interface AdditionalSigned {
   eraBlockHash: Uint8Array;
 }
 
-function u32le(n: number): Uint8Array {
-  // Byte by byte: a DataView over a small array's .buffer moves the array off V8's heap first.
-  return Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
-}
 
 /** The bytes a signer signs: call ++ extra ++ additional, hashed when longer than 256 bytes. */
 export function signingPayload(callBytes: Uint8Array, extra: Uint8Array, add: AdditionalSigned): Uint8Array {

@@ -1,4 +1,4 @@
-import { concatBytes, toHex, verifyEd25519 } from "@phala-ts/primitives";
+import { concatBytes, toHex, u64le, verifyEd25519 } from "@phala-ts/primitives";
 import { T, decodeExact } from "../../types/index.ts";
 import { appendToVecValue, vecValueLength, type StateReader } from "../../state/storage-item.ts";
 import { call, definePallet, depositPalletEvent, moduleError } from "../../pallet/define-pallet.ts";
@@ -6,7 +6,7 @@ import type { DispatchContext, DispatchErrorValue, DispatchResult } from "../../
 import { DispatchError } from "../../types/std.ts";
 import { SystemStorage } from "../system/pallet.ts";
 import { TransactionInvalid, invalid } from "../../executive/validity.ts";
-import { Message, MessageOrigin, SignedMessage, egressSigningPayload, u64le, type MessageOriginValue, type MessageValue } from "./types.ts";
+import { Message, MessageOrigin, SignedMessage, egressSigningPayload, type MessageOriginValue, type MessageValue } from "./types.ts";
 import { PhalaMqStorage } from "./storage.ts";
 
 export const PHALA_MQ_INDEX = 85;

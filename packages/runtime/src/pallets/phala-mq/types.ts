@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from "@phala-ts/primitives";
+import { concatBytes, u64le, utf8 } from "@phala-ts/primitives";
 import { T, type Infer } from "../../types/index.ts";
 import { AccountId32, H256 } from "../../types/std.ts";
 
@@ -41,12 +41,6 @@ export function egressSigningPayload(genesisHash: Uint8Array, message: MessageVa
   return concatBytes(EGRESS_DOMAIN, genesisHash, Message.codec.enc(message), u64le(sequence));
 }
 
-/** A u64 as 8 little-endian bytes, written byte by byte (a DataView would move the array off V8's heap). */
-export function u64le(n: bigint): Uint8Array {
-  const lo = Number(n & 0xffff_ffffn);
-  const hi = Number((n >> 32n) & 0xffff_ffffn);
-  return Uint8Array.of(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24, hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24);
-}
 
 /** Topics, as byte paths. Chain pallets and pRuntime dispatch on these exact strings. */
 export const Topics = {

@@ -1,4 +1,4 @@
-import { concatBytes, blake2b256, utf8 } from "@phala-ts/primitives";
+import { concatBytes, blake2b256, u64le, utf8 } from "@phala-ts/primitives";
 import { T, type Infer } from "../../types/index.ts";
 import { AccountId32, H256 } from "../../types/std.ts";
 
@@ -77,9 +77,7 @@ export const ContractTopics = {
 
 /** `blake2b-256("phala/cluster" ++ u64 le counter)`: clusters are numbered in creation order. */
 export function clusterIdOf(counter: bigint): Uint8Array {
-  const n = new Uint8Array(8);
-  new DataView(n.buffer).setBigUint64(0, counter, true);
-  return blake2b256(concatBytes(utf8("phala/cluster"), n));
+  return blake2b256(concatBytes(utf8("phala/cluster"), u64le(counter)));
 }
 
 /** The contract id, from deployer, code hash, cluster and salt (issue 4): a deployer picks a fresh salt to deploy again. */

@@ -1,4 +1,4 @@
-import { bytesEqual, concatBytes, utf8, verifyEd25519 } from "@phala-ts/primitives";
+import { bytesEqual, concatBytes, u32le, utf8, verifyEd25519 } from "@phala-ts/primitives";
 import { decodePolicy } from "@phala-ts/attestation";
 import { T } from "../../types/index.ts";
 import type { StateReader } from "../../state/storage-item.ts";
@@ -108,9 +108,7 @@ function isGatekeeper(state: StateReader, pubkey: Uint8Array): boolean {
 }
 
 export function rotationSigningPayload(rotationId: number, newPubkey: Uint8Array): Uint8Array {
-  const id = new Uint8Array(4);
-  new DataView(id.buffer).setUint32(0, rotationId, true);
-  return concatBytes(ROTATION_DOMAIN, id, newPubkey);
+  return concatBytes(ROTATION_DOMAIN, u32le(rotationId), newPubkey);
 }
 
 /** The key that must sign egress from an origin, as PhalaMq asks. */
