@@ -2,22 +2,21 @@
  * The confidential-contract VM: runs one call of a contract bundle in QuickJS (WebAssembly)
  * with gas, memory and stack limits, deterministically.
  *
- * Every call gets a fresh QuickJS runtime and context (~250 µs with set-up and tear-down),
- * so nothing a call leaves in the JavaScript heap reaches the next one, and so the heap's
+ * Every call starts from the same snapshot of a set-up runtime and context (sandbox.ts), so
+ * nothing a call leaves in the JavaScript heap reaches the next one, and the heap's
  * accounting, the garbage collector's thresholds and the interrupt counter start from the
  * same state on every worker: where a call runs out of memory or gas depends only on the
- * call. What can be reused is: the compiled (patched) module, the engines, and the bytecode
- * of the prelude and of each bundle (compiled once, in a throwaway runtime).
+ * call. Each bundle is compiled to bytecode once (in a throwaway runtime) and loaded per call.
  *
  * Failures of a call are returned as a CallOutcome, never thrown; nothing the call wrote is
  * kept and no events are returned. Thrown errors mean a broken VM or a broken request.
  */
 import assert from "node:assert/strict";
-import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { toHex } from "@phala-ts/primitives";
 import { silentLogger, type Logger } from "../logger.ts";
 import { CallState, isV8StackOverflow, utf8Length } from "./call-state.ts";
-import { compileQuickjs, type QuickjsEngine } from "./engine.ts";
+import { compileQuickjs, QuickjsEngine } from "./engine.ts";
 import { EnginePool } from "./engine-pool.ts";
 import { GAS_CALL_BASE, GAS_PER_CODE_BYTE, GAS_PER_INPUT_BYTE, GAS_PER_OUTPUT_BYTE } from "./gas.ts";
 import {
@@ -28,7 +27,8 @@ import {
   CONTRACT_STACK_LIMIT_BYTES_DEFAULT,
   ERROR_MESSAGE_BYTES_MAX,
 } from "./limits.ts";
-import { BUNDLE_FILENAME, FinishTag, PRELUDE_FILENAME, PRELUDE_SOURCE, prngState } from "./prelude.ts";
+import { BUNDLE_FILENAME, FinishTag, prngState } from "./prelude.ts";
+import { CallSandbox } from "./sandbox.ts";
 import { checkStackHeadroom } from "./stack-headroom.ts";
 import type { CallErrorKind, CallOutcome, CallRequest } from "./types.ts";
 
@@ -51,25 +51,6 @@ export interface ContractVmStats {
   enginesRetired: number;
   codeCacheEntries: number;
 }
-
-/**
- * Every builtin except Date (there is no clock). WeakRef and FinalizationRegistry are only
- * in QuickJS's full default set, not added this way; the prelude deletes them regardless.
- */
-const INTRINSICS = {
-  BaseObjects: true,
-  Date: false,
-  Eval: true,
-  StringNormalize: true,
-  RegExp: true,
-  RegExpCompiler: true,
-  JSON: true,
-  Proxy: true,
-  MapSet: true,
-  TypedArrays: true,
-  Promise: true,
-  BigInt: true,
-} as const;
 
 const SEED_BYTES = 32;
 
@@ -106,7 +87,6 @@ export class ContractVm {
 
   private constructor(
     private readonly engines: EnginePool,
-    private readonly preludeBytecode: ArrayBuffer,
     options: ContractVmOptions,
     modules: ContractVmModules,
   ) {
@@ -125,14 +105,13 @@ export class ContractVm {
     assert.ok(Number.isSafeInteger(memoryLimitBytes) && memoryLimitBytes >= 1024 * 1024, "memoryLimitBytes must be at least 1 MiB");
     assert.ok(Number.isSafeInteger(stackLimitBytes) && stackLimitBytes >= CONTRACT_PARSE_STACK_LIMIT_BYTES, "stackLimitBytes must be at least the parse stack limit");
     const compiled = await compileQuickjs();
-    const engines = await EnginePool.create(compiled, modules.logger ?? silentLogger);
+    const logger = modules.logger ?? silentLogger;
+    const engines = await EnginePool.create(async () => CallSandbox.create(await QuickjsEngine.create(compiled, logger), { memoryLimitBytes, stackLimitBytes }), logger);
     const spare = engines.spareEngine;
     assert.ok(spare !== undefined);
     // On the spare: a failed check can leave the engine unusable, and then nothing starts.
-    if (options.skipStackHeadroomCheck !== true) checkStackHeadroom(spare, { stackLimitBytes, parseStackLimitBytes: CONTRACT_PARSE_STACK_LIMIT_BYTES });
-    const prelude = engines.active.compile(PRELUDE_SOURCE, PRELUDE_FILENAME, { stackLimitBytes, memoryLimitBytes });
-    assert.ok(prelude.ok, "the VM prelude must compile");
-    return new ContractVm(engines, prelude.bytecode, options, modules);
+    if (options.skipStackHeadroomCheck !== true) checkStackHeadroom(spare.engine, { stackLimitBytes, parseStackLimitBytes: CONTRACT_PARSE_STACK_LIMIT_BYTES });
+    return new ContractVm(engines, options, modules);
   }
 
   get stats(): ContractVmStats {
@@ -225,7 +204,7 @@ export class ContractVm {
     } catch {
       return invalid("the bundle is not valid UTF-8");
     }
-    const engine = this.engines.active;
+    const engine = this.engines.active.engine;
     const compiled = engine.compile(source, BUNDLE_FILENAME, { stackLimitBytes: CONTRACT_PARSE_STACK_LIMIT_BYTES, memoryLimitBytes: this.memoryLimitBytes });
     if (compiled.ok) return { byteLength: code.length, bytecode: compiled.bytecode, invalid: "" };
     switch (compiled.reason) {
@@ -243,101 +222,57 @@ export class ContractVm {
   }
 
   private run(state: CallState, bundle: ArrayBuffer): void {
-    const engine = this.engines.active;
-    const baseSp = engine.stackPointer();
-    const handles: QuickJSHandle[] = [];
-    let rt: QuickJSRuntime | undefined;
-    let ctx: QuickJSContext | undefined;
+    const sandbox = this.engines.active;
     let broken: unknown;
     try {
-      rt = engine.quickjs.newRuntime();
-      rt.setMemoryLimit(this.memoryLimitBytes);
-      rt.setMaxStackSize(this.stackLimitBytes);
-      rt.setInterruptHandler(() => state.onInterrupt(engine.limitFlags()));
-      engine.clearLimitFlags();
-      ctx = rt.newContext({ intrinsics: INTRINSICS });
-      this.runInContext(state, engine, rt, ctx, bundle, handles);
-      state.checkLimitFlags(engine.limitFlags());
+      sandbox.enter(state);
+      this.runInSandbox(state, sandbox, bundle);
+      state.checkLimitFlags(sandbox.engine.limitFlags());
     } catch (e) {
       // An exception out of the module: V8 ran out of native stack inside QuickJS (or the
-      // module trapped). The wasm frames were unwound without their epilogues, so this
-      // runtime is inconsistent: it is abandoned, not freed, the shadow-stack pointer is put
-      // back, and the engine is swapped for the spare (its heap may be mid-update).
+      // module trapped). The memory is put back before the next call, but the module's
+      // JavaScript side may have been left mid-update: the engine is swapped for the spare.
       broken = e;
-      engine.restoreStackPointer(baseSp);
       if (isV8StackOverflow(e)) state.setFatal("stack", "stack overflow");
       else state.setFatal("internal", `the QuickJS engine failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (broken === undefined) {
-      // The outcome is settled; freeing cannot change it. QuickJS can leak objects on some
-      // out-of-memory paths, and then JS_FreeRuntime aborts the module on an assertion:
-      // that engine is dropped too.
-      try {
-        for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
-        ctx?.dispose();
-        rt?.dispose();
-      } catch (e) {
-        broken = e;
-        engine.restoreStackPointer(baseSp);
-      }
+    } finally {
+      sandbox.leave();
     }
     if (broken !== undefined) this.engines.retireActive(broken);
   }
 
-  private runInContext(state: CallState, engine: QuickjsEngine, rt: QuickJSRuntime, ctx: QuickJSContext, bundle: ArrayBuffer, handles: QuickJSHandle[]): void {
-    const keep = (h: QuickJSHandle): QuickJSHandle => {
-      handles.push(h);
-      return h;
-    };
-    const prelude = engine.evalBytecode(ctx, this.preludeBytecode);
-    if (prelude.error !== undefined) {
-      keep(prelude.error);
+  private runInSandbox(state: CallState, sandbox: CallSandbox, bundle: ArrayBuffer): void {
+    const { engine, context: ctx, runtime: rt } = sandbox;
+    const seeded = ctx.callFunction(sandbox.seed, ctx.undefined, ...prngState(state.req.seed).map((n) => ctx.newNumber(n)));
+    if (seeded.error !== undefined) {
       state.checkLimitFlags(engine.limitFlags());
-      state.setFatal("internal", "the VM prelude did not evaluate");
+      state.setFatal("internal", "the VM prelude failed to seed the PRNG");
       return;
     }
-    const preludeFn = keep(prelude.value);
-    const host = keep(engine.installHostFunction(ctx, "host", (args) => state.hostCall(args, engine.limitFlags())));
-    const seed = prngState(state.req.seed);
-    const api = ctx.callFunction(preludeFn, ctx.undefined, host, ...seed.map((n) => keep(ctx.newNumber(n))));
-    if (api.error !== undefined) {
-      keep(api.error);
-      state.checkLimitFlags(engine.limitFlags());
-      state.setFatal("internal", "the VM prelude failed");
-      return;
-    }
-    keep(api.value);
-    const drive = keep(ctx.getProp(api.value, "drive"));
-    const describe = keep(ctx.getProp(api.value, "describe"));
 
     const loaded = engine.evalBytecode(ctx, bundle);
     if (loaded.error !== undefined) {
-      keep(loaded.error);
       state.checkLimitFlags(engine.limitFlags());
       if (state.fatal !== undefined) return;
-      const message = this.describeInVm(state, engine, ctx, describe, loaded.error, keep);
+      const message = this.describeInVm(state, sandbox, loaded.error);
       state.checkLimitFlags(engine.limitFlags());
       if (state.fatal === undefined) state.finished = { tag: FinishTag.invalidCode, text: `the bundle threw while loading: ${message}` };
       return;
     }
-    keep(loaded.value);
     if (state.fatal !== undefined) return;
 
     const origin = state.req.mode === "init" ? "null" : JSON.stringify(state.req.origin);
-    const driven = ctx.callFunction(drive, ctx.undefined, keep(ctx.newString(state.req.mode)), keep(ctx.newString(state.req.input)), keep(ctx.newString(origin)));
+    const driven = ctx.callFunction(sandbox.drive, ctx.undefined, ctx.newString(state.req.mode), ctx.newString(state.req.input), ctx.newString(origin));
     if (driven.error !== undefined) {
-      keep(driven.error);
       state.checkLimitFlags(engine.limitFlags());
       if (state.fatal === undefined) state.setFatal("internal", "the VM driver threw");
       return;
     }
-    keep(driven.value);
 
     // Promises the contract started settle here, under the same gas meter.
     while (state.fatal === undefined && rt.hasPendingJob()) {
       const jobs = rt.executePendingJobs(-1);
       if (jobs.error !== undefined) {
-        keep(jobs.error);
         state.checkLimitFlags(engine.limitFlags());
         if (state.fatal === undefined) state.setFatal("internal", "a promise job failed inside the VM");
         return;
@@ -347,14 +282,13 @@ export class ContractVm {
   }
 
   /** The message for a value the bundle threw, computed by the prelude inside the VM (metered). */
-  private describeInVm(state: CallState, engine: QuickjsEngine, ctx: QuickJSContext, describe: QuickJSHandle, error: QuickJSHandle, keep: (h: QuickJSHandle) => QuickJSHandle): string {
-    const r = ctx.callFunction(describe, ctx.undefined, error);
+  private describeInVm(state: CallState, sandbox: CallSandbox, error: QuickJSHandle): string {
+    const ctx = sandbox.context;
+    const r = ctx.callFunction(sandbox.describe, ctx.undefined, error);
     if (r.error !== undefined) {
-      keep(r.error);
-      state.checkLimitFlags(engine.limitFlags());
+      state.checkLimitFlags(sandbox.engine.limitFlags());
       return "uncaught exception";
     }
-    keep(r.value);
     return ctx.typeof(r.value) === "string" ? ctx.getString(r.value) : "uncaught exception";
   }
 

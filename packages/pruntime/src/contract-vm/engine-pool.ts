@@ -1,41 +1,41 @@
 /**
- * The engines a VM runs calls on: the active one and a spare. An engine is dropped when V8
- * unwound it in the middle of QuickJS (native stack overflow) or it aborted (a QuickJS
- * assertion, seen when freeing a runtime that leaked on an out-of-memory path): its heap
- * can no longer be trusted. The spare takes over at once and a new spare is built in the
- * background (~50 ms).
+ * The engines a VM runs calls on (each a module instance with its sandbox): the active one
+ * and a spare. An engine is dropped when V8 unwound it in the middle of QuickJS (native
+ * stack overflow) or it aborted (a QuickJS assertion): the module's JavaScript side may be
+ * mid-update, which the memory snapshot does not cover. The spare takes over at once and a
+ * new spare is built in the background (~50 ms).
  */
 import type { Logger } from "../logger.ts";
-import { QuickjsEngine, type CompiledQuickjs } from "./engine.ts";
+import type { CallSandbox } from "./sandbox.ts";
 
 export class EnginePool {
-  private current: QuickjsEngine;
+  private current: CallSandbox;
   private currentRetired = false;
-  private spare: QuickjsEngine | undefined;
+  private spare: CallSandbox | undefined;
   private building: Promise<void> | undefined;
   private retiredCount = 0;
 
   private constructor(
-    private readonly compiled: CompiledQuickjs,
+    private readonly build: () => Promise<CallSandbox>,
     private readonly logger: Logger,
-    active: QuickjsEngine,
-    spare: QuickjsEngine,
+    active: CallSandbox,
+    spare: CallSandbox,
   ) {
     this.current = active;
     this.spare = spare;
   }
 
-  static async create(compiled: CompiledQuickjs, logger: Logger): Promise<EnginePool> {
-    const [active, spare] = await Promise.all([QuickjsEngine.create(compiled, logger), QuickjsEngine.create(compiled, logger)]);
-    return new EnginePool(compiled, logger, active, spare);
+  static async create(build: () => Promise<CallSandbox>, logger: Logger): Promise<EnginePool> {
+    const [active, spare] = await Promise.all([build(), build()]);
+    return new EnginePool(build, logger, active, spare);
   }
 
-  get active(): QuickjsEngine {
+  get active(): CallSandbox {
     return this.current;
   }
 
   /** The spare, for work that may break it before the pool is used (the start-up check). */
-  get spareEngine(): QuickjsEngine | undefined {
+  get spareEngine(): CallSandbox | undefined {
     return this.spare;
   }
 
@@ -62,7 +62,7 @@ export class EnginePool {
 
   private buildSpare(): void {
     if (this.building !== undefined) return;
-    this.building = QuickjsEngine.create(this.compiled, this.logger).then(
+    this.building = this.build().then(
       (engine) => {
         this.building = undefined;
         if (this.currentRetired) {

@@ -3,6 +3,7 @@
  * patched binary (wasm-patch.ts): the globals the patch exports, bytecode compile and load,
  * and a lean path for host functions.
  */
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import variantModule from "@jitl/quickjs-wasmfile-release-sync";
@@ -22,7 +23,7 @@ import {
 } from "quickjs-emscripten-core";
 import type { Logger } from "../logger.ts";
 import { ContractVmError } from "./errors.ts";
-import { EXPORT_LIMIT_FLAGS, EXPORT_STACK_POINTER, LIMIT_FLAG_MEMORY, LIMIT_FLAG_STACK, patchQuickjsWasm, type PatchReport } from "./wasm-patch.ts";
+import { EXPORT_LIMIT_FLAGS, EXPORT_STACK_POINTER, LIMIT_FLAG_MEMORY, LIMIT_FLAG_STACK, patchQuickjsWasm, type MemoryLayout, type PatchReport } from "./wasm-patch.ts";
 
 /**
  * The parts of the WebAssembly API used here. The project compiles without DOM types and
@@ -70,9 +71,20 @@ export async function compileQuickjs(): Promise<CompiledQuickjs> {
   }
 }
 
+/**
+ * The parts of linear memory that hold the module's state while no WebAssembly frame is
+ * active: the static data and the heap up to the break. The stack in between is dead then.
+ */
+export interface MemorySnapshot {
+  readonly statics: Uint8Array;
+  readonly heap: Uint8Array;
+}
+
 export class QuickjsEngine {
   private constructor(
     readonly quickjs: QuickJSWASMModule,
+    private readonly module: EmscriptenModule,
+    private readonly layout: MemoryLayout,
     private readonly flags: WasmGlobal,
     private readonly stackPointerGlobal: WasmGlobal,
   ) {}
@@ -105,7 +117,35 @@ export class QuickjsEngine {
     if (!(flags instanceof wasm.Global) || !(sp instanceof wasm.Global)) {
       throw new ContractVmError("ENGINE_PATCH_FAILED", "the patched QuickJS module lacks its limit exports");
     }
-    return new QuickjsEngine(quickjs, flags, sp);
+    if (sp.value !== compiled.report.layout.stackHigh) throw new ContractVmError("ENGINE_PATCH_FAILED", "the QuickJS module's stack pointer does not start where its layout says");
+    const module = (quickjs as unknown as { module: EmscriptenModule }).module;
+    return new QuickjsEngine(quickjs, module, compiled.report.layout, flags, sp);
+  }
+
+  /**
+   * Copies the module's state: static data and heap, not the stack. Only between calls into
+   * the module, with no WebAssembly frame active.
+   */
+  takeSnapshot(): MemorySnapshot {
+    const { stackHigh, staticEnd, heapBase, brkAddress } = this.layout;
+    assert.equal(this.stackPointer(), stackHigh, "snapshot taken with a WebAssembly frame active");
+    const memory = this.module.HEAPU8;
+    const brk = memory[brkAddress] | (memory[brkAddress + 1] << 8) | (memory[brkAddress + 2] << 16) | (memory[brkAddress + 3] * 2 ** 24);
+    if (brk < heapBase || brk > memory.length) throw new ContractVmError("ENGINE_PATCH_FAILED", `the QuickJS heap break read at ${brkAddress} (${brk}) is outside the heap; pin @jitl/quickjs-wasmfile-release-sync to 0.32.0`);
+    return { statics: memory.slice(0, staticEnd), heap: memory.slice(heapBase, brk) };
+  }
+
+  /**
+   * Puts the module back to `snapshot`, whatever ran since: the allocator's state and the
+   * break are in the static data, so the heap above the snapshot's break is free again.
+   * Memory the module grew since stays, unused. Only with no WebAssembly frame active.
+   */
+  restoreSnapshot(snapshot: MemorySnapshot): void {
+    const memory = this.module.HEAPU8;
+    memory.set(snapshot.statics, 0);
+    memory.set(snapshot.heap, this.layout.heapBase);
+    this.stackPointerGlobal.value = this.layout.stackHigh;
+    this.flags.value = 0;
   }
 
   /**
@@ -170,7 +210,7 @@ export class QuickjsEngine {
     const internals = ctx as unknown as { ctx: Lifetime<JSContextPointer>; cToHostCallbacks: { callFunction: unknown } };
     const ctxPtr = internals.ctx.value;
     const ffi = this.quickjs.getFFI();
-    const module = (this.quickjs as unknown as { module: EmscriptenModule }).module;
+    const module = this.module;
     let argv = 0;
     let argc = 0;
     const arg = (i: number): JSValueConstPointer => {

@@ -1,7 +1,8 @@
 /**
- * The JavaScript the VM runs in every fresh context before the contract's bundle: it makes
+ * The JavaScript the VM runs in a new context before any contract (sandbox.ts): it makes
  * the context deterministic, installs `globalThis.__phala_host` (contract ABI) and returns
- * the driver the host calls. It captures the builtins it relies on before contract code can
+ * the driver the host calls. The context is snapshotted after it, so it runs once per
+ * engine, not per call. It captures the builtins it relies on before contract code can
  * replace them, and leaves nothing on the global object but `__phala_host`.
  *
  * Talks to the host through one raw function, `host(op, a, b)`, which only the prelude's
@@ -31,12 +32,13 @@ export const PRELUDE_FILENAME = "phala-prelude.js";
 export const BUNDLE_FILENAME = "contract.js";
 
 /**
- * Evaluates to a function (host, s0, s1, s2, s3) -> { drive, describe }:
+ * Evaluates to a function (host) -> { seed, drive, describe }:
+ * - seed(s0, s1, s2, s3) sets the PRNG's state; the host calls it before the bundle loads;
  * - drive(mode, inputText, originText) runs the contract's entry point and reports through
  *   finish, also when the entry point returns a promise (then through a job);
  * - describe(error) is the message the VM reports for a thrown value.
  */
-export const PRELUDE_SOURCE = `(function (host, s0, s1, s2, s3) {
+export const PRELUDE_SOURCE = `(function (host) {
   "use strict";
   var G = globalThis;
   var defineProperty = Object.defineProperty;
@@ -72,7 +74,8 @@ export const PRELUDE_SOURCE = `(function (host, s0, s1, s2, s3) {
   defineProperty(G, "Function", { value: Function.prototype.constructor, writable: true, enumerable: false, configurable: true });
 
   // Math.random: xoshiro128** seeded by the host, 53 bits per number.
-  var a = s0 | 0, b = s1 | 0, c = s2 | 0, d = s3 | 0;
+  var a = 0, b = 0, c = 0, d = 1;
+  var seed = function (s0, s1, s2, s3) { a = s0 | 0; b = s1 | 0; c = s2 | 0; d = s3 | 0; };
   var next = function () {
     var m = imul(b, 5);
     var r = imul((m << 7) | (m >>> 25), 9);
@@ -152,7 +155,7 @@ export const PRELUDE_SOURCE = `(function (host, s0, s1, s2, s3) {
     apply(promiseThen, p, [done, fail]);
   };
 
-  return { drive: drive, describe: describe };
+  return { seed: seed, drive: drive, describe: describe };
 })`;
 
 const PRNG_DOMAIN = utf8("phala/contract-vm/prng/v1");

@@ -28,6 +28,10 @@
  * 4. Interrupt granularity: the interrupt handler is called every INTERRUPT_TICKS (1,000)
  *    ticks instead of 10,000, so less work goes unmetered.
  *
+ * 5. Memory layout (read, not patched): where the static data ends, where the heap starts
+ *    and where sbrk keeps the break, so the VM can snapshot the module's memory after
+ *    setting up a context and put it back before every call (sandbox.ts).
+ *
  * Sites are found by content (error messages, the export names the Emscripten glue maps,
  * exact instruction sequences) and each must match exactly as often as expected, so a
  * different build fails loudly at load instead of silently losing a hook.
@@ -56,7 +60,33 @@ export interface PatchReport {
   stackSites: number;
   /** Number of predefined atoms + 1, read from the atom table in the data section. */
   atomEnd: number;
+  layout: MemoryLayout;
 }
+
+/**
+ * Where things are in the module's linear memory. wasm-ld lays it out as: static data
+ * (.data, then .bss), the shadow stack (growing down from `stackHigh`), then the heap from
+ * `heapBase` up to the break sbrk keeps at `brkAddress`.
+ */
+export interface MemoryLayout {
+  /** The shadow-stack pointer's initial value: the top of the stack. */
+  stackHigh: number;
+  /**
+   * End of the region that holds all static data: the initialised data plus STATIC_BSS_SLACK
+   * for .bss (this build's .bss is ~3 KB). What lies between here and the stack pointer is
+   * stack, unused whenever no WebAssembly frame is active.
+   */
+  staticEnd: number;
+  /** The heap's first byte: the break's initial value. */
+  heapBase: number;
+  /** Address of the 32-bit break (sbrk's static, initialised to `heapBase`). */
+  brkAddress: number;
+}
+
+/** Room for .bss after the last initialised data segment (it is ~3 KB in this build). */
+const STATIC_BSS_SLACK = 64 * 1024;
+/** Stack the static region must leave untouched below `stackHigh` (the build has 5 MiB). */
+const STACK_RESERVE_MIN = 1024 * 1024;
 
 const SECTION_TYPE = 1;
 const SECTION_IMPORT = 2;
@@ -381,6 +411,28 @@ function atomEnd(m: WasmModule): number {
   throw patchError("atom name table not found");
 }
 
+/**
+ * The static region and the heap's bounds. The break is the one 4-byte word of initialised
+ * data whose value lies just above the stack (wasm-ld puts `__heap_base` there, aligned).
+ */
+function memoryLayout(m: WasmModule, stackHigh: number): MemoryLayout {
+  let dataEnd = 0;
+  for (const { address, bytes } of m.dataSegments()) dataEnd = Math.max(dataEnd, address + bytes.length);
+  if (dataEnd <= 0 || dataEnd >= stackHigh) throw patchError("no static data below the stack");
+  // The initial image of static memory; the linker drops trailing zeros of a segment.
+  const image = Buffer.alloc(dataEnd + 4);
+  for (const { address, bytes } of m.dataSegments()) image.set(bytes, address);
+  const found: Array<{ address: number; value: number }> = [];
+  for (let a = 0; a + 4 <= image.length; a += 4) {
+    const value = image.readUInt32LE(a);
+    if (value >= stackHigh && value < stackHigh + 64) found.push({ address: a, value });
+  }
+  if (found.length !== 1) throw patchError(`sbrk's break: expected one static word holding the heap base, found ${found.length}`);
+  const staticEnd = Math.ceil(dataEnd / 16) * 16 + STATIC_BSS_SLACK;
+  if (staticEnd > stackHigh - STACK_RESERVE_MIN) throw patchError("the stack is smaller than expected", { stackHigh, staticEnd });
+  return { stackHigh, staticEnd, heapBase: found[0].value, brkAddress: found[0].address };
+}
+
 /** Replaces, in `code`, the single occurrence of `from` by `to`. */
 function replaceOnce(code: Uint8Array, from: readonly number[], to: number[], what: string): Uint8Array {
   const hits = indexesOf(code, from);
@@ -410,6 +462,8 @@ export function patchQuickjsWasm(original: Uint8Array, glue: string): { bytes: U
   const globalCount = gr.u32();
   const afterCount = gr.pos;
   if (globalCount < 1 || gr.byte() !== TYPE_I32 || gr.byte() !== 1) throw patchError("global 0 is not the mutable i32 stack pointer");
+  if (gr.byte() !== OP_I32_CONST) throw patchError("the stack pointer's initial value is not a constant");
+  const stackHigh = gr.s32();
   const flagsGlobal = globalCount;
 
   const newCode = new Map<number, Uint8Array>(); // body index -> new instructions
@@ -417,7 +471,7 @@ export function patchQuickjsWasm(original: Uint8Array, glue: string): { bytes: U
   const setCode = (funcIndex: number, code: Uint8Array): void => void newCode.set(funcIndex - m.importedFuncs, code);
 
   // 1. Limit flags, before every `local.get 0; i32.const <message>; i32.const 0; call`.
-  const report: PatchReport = { memorySites: 0, stackSites: 0, atomEnd: atomEnd(m) };
+  const report: PatchReport = { memorySites: 0, stackSites: 0, atomEnd: atomEnd(m), layout: memoryLayout(m, stackHigh) };
   const sites = new Map<number, number>();
   for (const { text, flag } of HOOKED_MESSAGES) {
     const addresses = cStringAddresses(m, text);

@@ -186,3 +186,34 @@ function errorOf(outcome: ReturnType<ContractVm["call"]>): string {
   assert.ok(!outcome.ok, "expected a failure");
   return outcome.error.message;
 }
+
+test("every call starts from the same clean state, whatever the previous call left behind", () => {
+  const messy = bundle(`{ handle(cmd) {
+    globalThis.leaked = cmd.secret;
+    Object.prototype.polluted = cmd.secret;
+    Array.prototype.push = () => "hijacked";
+    JSON.stringify = () => "hijacked";
+    Math.leak = cmd.secret;
+    if (cmd.fail) throw new Error("after messing up");
+    if (cmd.spin) for (;;) {}
+    return "messed";
+  } }`);
+  const probe = bundle(`{ query() {
+    const seen = [typeof globalThis.leaked, typeof ({}).polluted, typeof Math.leak];
+    const a = [];
+    a.push(1);
+    return { seen, push: a.length, json: JSON.stringify({ x: 1 }), globals: Object.keys(globalThis) };
+  } }`);
+  const clean = { seen: ["undefined", "undefined", "undefined"], push: 1, json: '{"x":1}', globals: ["__contract"] };
+  assert.deepEqual(outputOf(vm.call(request(probe, "query", {}))), clean);
+  for (const fail of [false, true]) {
+    const out = vm.call(request(messy, "handle", { secret: "s3cret", fail }));
+    assert.equal(kindOf(out), fail ? "contract" : "ok");
+    assert.deepEqual(outputOf(vm.call(request(probe, "query", {}))), clean);
+  }
+  // Out of memory and out of gas in the middle of the mess: still nothing carries over.
+  const hog = bundle(`{ handle() { globalThis.leaked = 1; const a = []; for (;;) a.push("x".repeat(1000)); } }`);
+  assert.equal(kindOf(vm.call(request(hog, "handle", {}))), "memory");
+  assert.equal(kindOf(vm.call(request(messy, "handle", { secret: "s3cret", spin: true }, { gasLimit: 5_000_000n }))), "gas");
+  assert.deepEqual(outputOf(vm.call(request(probe, "query", {}))), clean);
+});

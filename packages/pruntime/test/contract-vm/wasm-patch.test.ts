@@ -25,7 +25,54 @@ function evaluate(source: string): { value: unknown; flags: number } {
 }
 
 test("the patch finds every hook site of the pinned QuickJS build", () => {
-  assert.deepEqual(compiled.report, { memorySites: 4, stackSites: 5, atomEnd: 238 });
+  assert.deepEqual(compiled.report, {
+    memorySites: 4,
+    stackSites: 5,
+    atomEnd: 238,
+    // 5 MiB of stack above ~88 KB of static data, the heap right above the stack.
+    layout: { stackHigh: 5_333_088, staticEnd: 152_768, heapBase: 5_333_088, brkAddress: 86_864 },
+  });
+});
+
+test("a snapshot puts back the heap and the allocator: what ran since is gone, and allocation resumes where it was", async () => {
+  const fresh = await QuickjsEngine.create(compiled, silentLogger);
+  const module = (fresh.quickjs as unknown as { module: { HEAPU8: Uint8Array; _malloc(n: number): number; _free(p: number): void } }).module;
+  const { heapBase, brkAddress, staticEnd } = compiled.report.layout;
+  const brk = (): number => new DataView(module.HEAPU8.buffer).getUint32(brkAddress, true);
+  const rt = fresh.quickjs.newRuntime();
+  rt.setMaxStackSize(48 * 1024);
+  const ctx = rt.newContext();
+  const kept = ctx.newString("kept");
+  const snapshot = fresh.takeSnapshot();
+  const brkBefore = brk();
+  const probe = module._malloc(64);
+  assert.ok(snapshot.heap.length === brkBefore - heapBase && brkBefore > heapBase);
+
+  // Run enough to move the break (8 MiB of strings) and overflow the stack.
+  assert.equal(ctx.dump(ctx.unwrapResult(ctx.evalCode(`globalThis.big = "x".repeat(8 << 20); globalThis.leak = 1; big.length`))), 8 << 20);
+  const deep = ctx.evalCode(`(function f() { f(); })()`);
+  assert.ok(deep.error !== undefined);
+  assert.ok(brk() > brkBefore + (8 << 20));
+
+  fresh.restoreSnapshot(snapshot);
+  assert.equal(brk(), brkBefore);
+  assert.deepEqual(module.HEAPU8.subarray(0, staticEnd), snapshot.statics);
+  assert.deepEqual(module.HEAPU8.subarray(heapBase, brkBefore), snapshot.heap);
+  assert.equal(ctx.getString(kept), "kept");
+  assert.equal(ctx.dump(ctx.unwrapResult(ctx.evalCode(`typeof globalThis.leak + typeof globalThis.big`))), "undefinedundefined");
+  // The allocator's state came back too: the same request lands at the same address.
+  fresh.restoreSnapshot(snapshot);
+  assert.equal(module._malloc(64), probe);
+});
+
+test("the static region covers all of the module's static data: the stack below it stays untouched", () => {
+  const { staticEnd, stackHigh } = compiled.report.layout;
+  const memory = (engine.quickjs as unknown as { module: { HEAPU8: Uint8Array } }).module.HEAPU8;
+  // The tests above allocated, failed allocations, overflowed the stack and freed runtimes:
+  // static data written above staticEnd would show here (it starts zeroed, like .bss).
+  evaluate(`(() => { try { const a = []; for (;;) a.push([1, 2]); } catch (e) {} })()`);
+  evaluate(`(function f() { f(); })()`);
+  assert.ok(memory.subarray(staticEnd, stackHigh - 1024 * 1024).every((b) => b === 0));
 });
 
 test("caught out-of-memory and stack overflow errors still raise the flags", () => {
