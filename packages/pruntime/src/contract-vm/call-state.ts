@@ -93,13 +93,9 @@ export class CallState {
     try {
       this.checkLimitFlags(limitFlags);
       if (this.fatal !== undefined) return true;
-      // The counter of a fresh context starts at zero, so the first callback comes at the
-      // first tick and stands for no work; each later one stands for INTERRUPT_TICKS ticks.
-      this.interrupts++;
-      if (this.interrupts > 1 && !this.meter.charge(GAS_PER_INTERRUPT)) {
-        this.setFatal("gas", "out of gas");
-        return true;
-      }
+      // Each callback stands for INTERRUPT_TICKS ticks: the counter restarts there after
+      // every callback, and a call starts from the snapshot's count (sandbox.ts).
+      if (!this.chargeInterrupts(1)) return true;
       if (this.req.deadlineMs !== undefined && performance.now() > this.req.deadlineMs) {
         this.setFatal("timeout", "the query ran past its time limit");
         return true;
@@ -109,6 +105,14 @@ export class CallState {
       this.setFatal(isV8StackOverflow(e) ? "stack" : "internal", isV8StackOverflow(e) ? "stack overflow" : "the interrupt handler failed");
       return true;
     }
+  }
+
+  /** Charges `n` interrupt callbacks' worth of gas; false (and fatal) when it runs out. */
+  chargeInterrupts(n: number): boolean {
+    this.interrupts += n;
+    if (this.meter.charge(GAS_PER_INTERRUPT * BigInt(n))) return true;
+    this.setFatal("gas", "out of gas");
+    return false;
   }
 
   /** One call of the raw host function (prelude.ts HostOp). Throws HostRefusal into the contract. */

@@ -140,7 +140,7 @@ export class ContractVm {
     const code = this.codeEntry(req);
     if (code.bytecode === undefined) return this.failure(state, "invalid-code", code.invalid);
 
-    this.run(state, code.bytecode);
+    this.run(state, toHex(req.codeHash), code.bytecode);
     return this.outcome(state);
   }
 
@@ -221,12 +221,18 @@ export class ContractVm {
     }
   }
 
-  private run(state: CallState, bundle: ArrayBuffer): void {
+  private run(state: CallState, codeKey: string, bundle: ArrayBuffer): void {
     const sandbox = this.engines.active;
     let broken: unknown;
     try {
-      sandbox.enter(state);
-      this.runInSandbox(state, sandbox, bundle);
+      const loaded = sandbox.loadedCode(codeKey, bundle);
+      if (loaded === undefined) {
+        sandbox.enter(state);
+        this.runInSandbox(state, sandbox, bundle);
+      } else {
+        sandbox.enter(state, loaded.snapshot);
+        if (state.chargeInterrupts(loaded.interrupts)) this.runInSandbox(state, sandbox, undefined);
+      }
       state.checkLimitFlags(sandbox.engine.limitFlags());
     } catch (e) {
       // An exception out of the module: V8 ran out of native stack inside QuickJS (or the
@@ -241,7 +247,8 @@ export class ContractVm {
     if (broken !== undefined) this.engines.retireActive(broken);
   }
 
-  private runInSandbox(state: CallState, sandbox: CallSandbox, bundle: ArrayBuffer): void {
+  /** Seeds the PRNG, loads the bundle unless the sandbox starts from it loaded, and drives the call. */
+  private runInSandbox(state: CallState, sandbox: CallSandbox, bundle: ArrayBuffer | undefined): void {
     const { engine, context: ctx, runtime: rt } = sandbox;
     const seeded = ctx.callFunction(sandbox.seed, ctx.undefined, ...prngState(state.req.seed).map((n) => ctx.newNumber(n)));
     if (seeded.error !== undefined) {
@@ -250,8 +257,8 @@ export class ContractVm {
       return;
     }
 
-    const loaded = engine.evalBytecode(ctx, bundle);
-    if (loaded.error !== undefined) {
+    const loaded = bundle === undefined ? undefined : engine.evalBytecode(ctx, bundle);
+    if (loaded?.error !== undefined) {
       state.checkLimitFlags(engine.limitFlags());
       if (state.fatal !== undefined) return;
       const message = this.describeInVm(state, sandbox, loaded.error);

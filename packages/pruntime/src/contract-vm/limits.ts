@@ -63,3 +63,16 @@ export const ERROR_MESSAGE_BYTES_MAX = 1024;
  * of typical size (tens of KiB) stay under a few tens of MiB.
  */
 export const CODE_CACHE_ENTRIES_MAX = 256;
+
+/**
+ * Bundles kept loaded, as memory snapshots, per engine (sandbox.ts): each is the set-up heap
+ * plus the loaded bundle, a few hundred KiB for a typical contract.
+ */
+export const CODE_SNAPSHOTS_MAX = 32;
+
+/**
+ * Interrupt callbacks (of INTERRUPT_TICKS ticks each) a bundle's load may take and still be
+ * snapshotted (sandbox.ts). Consensus: it decides which bundles are charged per call for
+ * loading and which a fixed amount. Also what a worker spends, once per bundle, finding out.
+ */
+export const LOAD_PROBE_INTERRUPTS_MAX = 2000;

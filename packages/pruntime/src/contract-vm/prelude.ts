@@ -33,7 +33,8 @@ export const BUNDLE_FILENAME = "contract.js";
 
 /**
  * Evaluates to a function (host) -> { seed, drive, describe }:
- * - seed(s0, s1, s2, s3) sets the PRNG's state; the host calls it before the bundle loads;
+ * - seed(s0, s1, s2, s3) sets the PRNG's state and returns how many numbers were drawn
+ *   since the last seed (the host checks that loading a bundle drew none, sandbox.ts);
  * - drive(mode, inputText, originText) runs the contract's entry point and reports through
  *   finish, also when the entry point returns a promise (then through a job);
  * - describe(error) is the message the VM reports for a thrown value.
@@ -74,9 +75,14 @@ export const PRELUDE_SOURCE = `(function (host) {
   defineProperty(G, "Function", { value: Function.prototype.constructor, writable: true, enumerable: false, configurable: true });
 
   // Math.random: xoshiro128** seeded by the host, 53 bits per number.
-  var a = 0, b = 0, c = 0, d = 1;
-  var seed = function (s0, s1, s2, s3) { a = s0 | 0; b = s1 | 0; c = s2 | 0; d = s3 | 0; };
+  var a = 0, b = 0, c = 0, d = 1, drawn = 0;
+  var seed = function (s0, s1, s2, s3) {
+    var before = drawn;
+    a = s0 | 0; b = s1 | 0; c = s2 | 0; d = s3 | 0; drawn = 0;
+    return before;
+  };
   var next = function () {
+    drawn++;
     var m = imul(b, 5);
     var r = imul((m << 7) | (m >>> 25), 9);
     var t = b << 9;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { utf8 } from "@phala-ts/primitives";
 import { ContractVm, MemoryContractStorage, StorageOverlay, ERROR_MESSAGE_BYTES_MAX, STORAGE_KEY_BYTES_MAX, STORAGE_VALUE_BYTES_MAX, CONTRACT_API_VERSION } from "../../src/contract-vm/index.ts";
-import { ALICE, BOB, CONTRACT_ID, COUNTER, GAS_LIMIT, bundle, kindOf, outputOf, raw, request } from "./helpers.ts";
+import { ALICE, BOB, CONTRACT_ID, COUNTER, GAS_LIMIT, bundle, kindOf, outputOf, raw, request, seed } from "./helpers.ts";
 
 const vm = await ContractVm.create();
 
@@ -216,4 +216,32 @@ test("every call starts from the same clean state, whatever the previous call le
   assert.equal(kindOf(vm.call(request(hog, "handle", {}))), "memory");
   assert.equal(kindOf(vm.call(request(messy, "handle", { secret: "s3cret", spin: true }, { gasLimit: 5_000_000n }))), "gas");
   assert.deepEqual(outputOf(vm.call(request(probe, "query", {}))), clean);
+});
+
+test("a bundle's top level sees the call's own seed and environment, and keeps nothing between calls", () => {
+  const drawsAtLoad = raw(`"use strict"; var r = Math.random(); var __contract = { default: { handle() { return r; } } };`);
+  const readsEnvAtLoad = raw(`"use strict"; var n = JSON.parse(__phala_host.env()).blockNumber; var __contract = { default: { handle() { return n; } } };`);
+  const counts = raw(`"use strict"; var count = 0; var table = []; for (var i = 0; i < 20000; i++) table.push(i * i); var __contract = { default: { handle() { count++; return [count, table.length]; } } };`);
+  for (let round = 0; round < 2; round++) {
+    const one = outputOf(vm.call(request(drawsAtLoad, "handle", {}, { seed: seed(1) })));
+    assert.notDeepEqual(outputOf(vm.call(request(drawsAtLoad, "handle", {}, { seed: seed(2) }))), one);
+    assert.deepEqual(outputOf(vm.call(request(drawsAtLoad, "handle", {}, { seed: seed(1) }))), one);
+    assert.equal(outputOf(vm.call(request(readsEnvAtLoad, "handle", {}, { blockNumber: 7 + round }))), 7 + round);
+    assert.deepEqual(outputOf(vm.call(request(counts, "handle", {}))), [1, 20000]);
+  }
+});
+
+test("loading is paid for in every call, and a top level that never ends runs out of gas", () => {
+  const light = bundle(`{ handle() { return 1; } }`);
+  const heavy = raw(`"use strict"; var t = []; for (var i = 0; i < 200000; i++) t.push(i); var __contract = { default: { handle() { return t.length; } } };`);
+  const used = (code: typeof light, gasLimit = GAS_LIMIT): { kind: string; gas: bigint } => {
+    const out = vm.call(request(code, "handle", {}, { gasLimit }));
+    return { kind: kindOf(out), gas: out.gasUsed };
+  };
+  const first = used(heavy);
+  assert.deepEqual(used(heavy), first, "the same gas once the load is cached");
+  assert.ok(first.gas > used(light).gas + 1_000_000n, `loading 200,000 pushes costs gas: ${first.gas}`);
+  assert.deepEqual(used(heavy, first.gas - 1n), { kind: "gas", gas: first.gas - 1n });
+  const forever = raw(`"use strict"; for (;;) {} var __contract = { default: { handle() { return 1; } } };`);
+  assert.deepEqual(used(forever, 50_000_000n), { kind: "gas", gas: 50_000_000n });
 });
