@@ -204,6 +204,7 @@ export class PhalaClient {
    * Absent (no caching) when the node offers no finalized-head subscription.
    */
   #headReads: Map<string, Promise<Uint8Array | undefined>> | undefined;
+  #headEpoch = 0;
 
   private constructor(rpc: RpcClient, genesisHash: Uint8Array, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings) {
     this.rpc = rpc;
@@ -254,13 +255,24 @@ export class PhalaClient {
   async #followFinalized(): Promise<void> {
     try {
       await this.rpc.subscribe("chain_subscribeFinalizedHeads", [], "chain_unsubscribeFinalizedHeads", {
-        onItem: () => this.#headReads?.clear(),
+        onItem: () => {
+          this.#headEpoch++;
+          this.#headReads?.clear();
+        },
         onClose: () => (this.#headReads = undefined),
       });
       this.#headReads = new Map();
     } catch {
       this.#headReads = undefined;
     }
+  }
+
+  /**
+   * Changes with every finalized block while head reads are cached; undefined when they are
+   * not. What was read from chain under one value still holds under the same value.
+   */
+  get headEpoch(): number | undefined {
+    return this.#headReads === undefined ? undefined : this.#headEpoch;
   }
 
   /** Raw storage at the node's head (or at `at`). */

@@ -4,7 +4,7 @@
  * worker, its signed answer checked against chain state).
  */
 import { bytesEqual, type KeyPair } from "@phala-ts/primitives";
-import { QueryResponse } from "@phala-ts/runtime/phala";
+import { QueryResponse, type WorkerInfoValue } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
 import { callResult, type CallResult } from "./call-outcome.ts";
 import type { ClientSettings, ContractDetails, PhalaClient } from "./client.ts";
@@ -46,10 +46,22 @@ export interface QueryResult extends CallResult {
   worker: Hex;
 }
 
+/** Query routes kept per contract handle (one per worker/endpoint choice). */
+const QUERY_ROUTES_MAX = 64;
+
+interface QueryRoute {
+  candidates: ReachableWorker[];
+  /** The contract's cluster's members. */
+  clusterWorkers: readonly Uint8Array[];
+  /** `PhalaRegistry.Workers` of each candidate, by public key. */
+  registered: Map<string, WorkerInfoValue>;
+}
+
 export class PhalaContract {
   readonly id: Hex;
   readonly #client: PhalaClient;
   readonly #id: Uint8Array;
+  readonly #routes = new Map<string, { epoch: number; route: Promise<QueryRoute> }>();
 
   constructor(client: PhalaClient, id: Uint8Array) {
     this.#client = client;
@@ -112,26 +124,39 @@ export class PhalaContract {
   }
 
   /**
-   * Queries the contract: the request is encrypted from a certified ephemeral key to a
-   * worker's registered key and carries a random nonce; the answer is accepted only when
-   * its signer is registered on chain and in the contract's cluster, the signature, query
-   * id and nonce echo all check, and it decrypts.
+   * Where a query goes and what its answer is checked against, read from chain once per
+   * finalized block (PhalaClient.headEpoch): the records cannot change in between.
    */
-  async queryDetailed(signer: KeyPair, request: unknown, opts: QueryOptions = {}): Promise<QueryResult> {
-    const input = jsonBytes(request, "query");
-    const ttlMs = opts.ttlMs ?? DEFAULT_QUERY_CERT_TTL_MS;
+  #queryRoute(opts: QueryOptions): Promise<QueryRoute> {
+    const epoch = this.#client.headEpoch;
+    const key = `${opts.worker === undefined ? "" : hex(idBytes(opts.worker, "worker public key"))}|${opts.endpoint ?? ""}`;
+    const hit = this.#routes.get(key);
+    if (epoch !== undefined && hit?.epoch === epoch) return hit.route;
+    const route = this.#resolveQueryRoute(opts);
+    if (epoch !== undefined) {
+      if (this.#routes.size >= QUERY_ROUTES_MAX) this.#routes.clear();
+      const entry = { epoch, route };
+      this.#routes.set(key, entry);
+      route.catch(() => {
+        if (this.#routes.get(key) === entry) this.#routes.delete(key);
+      });
+    }
+    return route;
+  }
+
+  async #resolveQueryRoute(opts: QueryOptions): Promise<QueryRoute> {
     const contract = await this.details();
     if (!contract.publicKeys) {
       throw new PhalaSdkError("CONTRACT_KEY_MISSING", "chain", `contract ${this.id} has no public key on chain yet: its cluster has not instantiated it; wait and query again`, { details: { contract: this.id } });
     }
     const clusterId = idBytes(contract.cluster, "cluster id");
+    const clusterWorkers = (await this.#client.clusterInfo(clusterId))?.workers ?? [];
     let candidates: ReachableWorker[];
     if (opts.worker !== undefined) {
       const pubkey = idBytes(opts.worker, "worker public key");
       const w = await this.#client.workerDetails(pubkey);
       if (!w.info) throw new PhalaSdkError("WORKER_NOT_FOUND", "chain", `worker ${w.pubkey} is not registered on chain; pick one of the cluster's workers`, { details: { worker: w.pubkey } });
-      const members = (await this.#client.clusterInfo(clusterId))?.workers ?? [];
-      if (!members.some((m) => bytesEqual(m, pubkey))) {
+      if (!clusterWorkers.some((m) => bytesEqual(m, pubkey))) {
         throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `worker ${w.pubkey} is not a member of the contract's cluster ${contract.cluster}; queries go only to its members`, {
           details: { worker: w.pubkey, cluster: contract.cluster },
         });
@@ -140,7 +165,29 @@ export class PhalaContract {
       if (!url) throw new PhalaSdkError("NO_WORKER_ENDPOINT", "worker", `worker ${w.pubkey} has no endpoint on chain; pass its URL as endpoint`, { details: { worker: w.pubkey } });
       candidates = [{ pubkey, ecdhPubkey: w.info.ecdh_pubkey, url }];
     } else {
-      candidates = rotated(await this.#client.reachableWorkers(clusterId));
+      candidates = await this.#client.reachableWorkers(clusterId);
+    }
+    const registered = new Map<string, WorkerInfoValue>();
+    for (const c of candidates) {
+      const info = await this.#client.worker(c.pubkey);
+      if (info) registered.set(hex(c.pubkey), info);
+    }
+    return { candidates, clusterWorkers, registered };
+  }
+
+  /**
+   * Queries the contract: the request is encrypted from a certified ephemeral key to a
+   * worker's registered key and carries a random nonce; the answer is accepted only when
+   * its signer is registered on chain and in the contract's cluster, the signature, query
+   * id and nonce echo all check, and it decrypts.
+   */
+  async queryDetailed(signer: KeyPair, request: unknown, opts: QueryOptions = {}): Promise<QueryResult> {
+    const input = jsonBytes(request, "query");
+    const ttlMs = opts.ttlMs ?? DEFAULT_QUERY_CERT_TTL_MS;
+    const route = await this.#queryRoute(opts);
+    let candidates = route.candidates;
+    if (opts.worker === undefined) {
+      candidates = rotated(candidates);
       if (opts.endpoint !== undefined) candidates = [{ ...candidates[0], url: opts.endpoint }];
     }
     const cert = this.#client.certificates.get(signer, ttlMs);
@@ -168,15 +215,15 @@ export class PhalaContract {
       } catch (e) {
         throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${w.url} answered bytes that are not a QueryResponse; its pRuntime is incompatible with this SDK`, { cause: e });
       }
-      // Membership and registration from chain state at answer time, never from the worker.
-      const [registeredWorker, cluster] = await Promise.all([this.#client.worker(response.worker), this.#client.clusterInfo(clusterId)]);
+      // Membership and registration from chain state (as of the route's block), never from the worker.
+      const registeredWorker = route.registered.get(hex(response.worker)) ?? (await this.#client.worker(response.worker));
       const outcome = openQueryResponse({
         response,
         queryId: sealed.queryId,
         nonce: sealed.nonce,
         ephemeralPrivateKey: cert.ephemeralPrivateKey,
         registeredWorker,
-        clusterWorkers: cluster?.workers ?? [],
+        clusterWorkers: route.clusterWorkers,
         envelopeKeys,
       });
       if (!bytesEqual(response.worker, w.pubkey)) {

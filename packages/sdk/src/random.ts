@@ -1,6 +1,2 @@
-/** Random bytes from the platform's CSPRNG (WebCrypto), the same in Node ≥ 19 and browsers. */
-export function randomBytes(length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  globalThis.crypto.getRandomValues(out);
-  return out;
-}
+/** Random bytes from the platform's CSPRNG: OpenSSL through a small pool in Node, WebCrypto in browsers. */
+export { randomBytes } from "@phala-ts/primitives";

@@ -75,6 +75,15 @@ function rememberX25519(cacheId: string, entry: { key: KeyObject; publicKey: Uin
   x25519KeyCache.set(cacheId, entry);
 }
 
+/**
+ * Small requests (nonces, a few per query or command) are served from one CSPRNG fill of
+ * RANDOM_POOL_BYTES: a fill per request cost more than the AES-GCM around it.
+ */
+const RANDOM_POOL_BYTES = 4096;
+const RANDOM_POOL_SERVES_MAX = 64;
+const randomPool = new Uint8Array(RANDOM_POOL_BYTES);
+let randomPoolOffset = RANDOM_POOL_BYTES;
+
 export const backend: CryptoBackend = {
   name: "node",
 
@@ -165,6 +174,15 @@ export const backend: CryptoBackend = {
   },
 
   randomBytes(length) {
-    return randomFillSync(new Uint8Array(length));
+    if (length > RANDOM_POOL_SERVES_MAX) return randomFillSync(new Uint8Array(length));
+    if (randomPoolOffset + length > RANDOM_POOL_BYTES) {
+      randomFillSync(randomPool);
+      randomPoolOffset = 0;
+    }
+    const out = randomPool.slice(randomPoolOffset, randomPoolOffset + length);
+    // Handed out once: wiped, so the pool never holds bytes someone already has.
+    randomPool.fill(0, randomPoolOffset, randomPoolOffset + length);
+    randomPoolOffset += length;
+    return out;
   },
 };
