@@ -8,7 +8,7 @@ import { HexError, fromHex, toHex } from "@phala-ts/primitives";
 import { PhalaSdkError, errorMessage } from "./errors.ts";
 import { WORKER_RESPONSE_BYTES_MAX } from "./limits.ts";
 
-import type { FetchLike, ResponseLike } from "./worker-http/types.ts";
+import type { FetchLike, ResponseLike, TimedFetch } from "./worker-http/types.ts";
 
 export type { FetchLike, ResponseLike };
 
@@ -65,7 +65,8 @@ function scaleOf(res: ResponseLike, body: Uint8Array, url: string): Uint8Array {
 
 async function send(url: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }, o: WorkerRequestOptions): Promise<ResponseLike> {
   try {
-    return await o.fetch(url, { ...init, signal: AbortSignal.timeout(o.timeoutMs) });
+    const timed = (o.fetch as Partial<TimedFetch>).handlesTimeout === true;
+    return await o.fetch(url, timed ? { ...init, timeoutMs: o.timeoutMs } : { ...init, signal: AbortSignal.timeout(o.timeoutMs) });
   } catch (e) {
     const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
     throw new PhalaSdkError("WORKER_UNREACHABLE", "worker", timedOut ? `the worker at ${url} did not answer within ${o.timeoutMs} ms` : `cannot reach the worker at ${url}: ${errorMessage(e)}`, {

@@ -1,11 +1,12 @@
 /**
- * Worker HTTP against a real server, through both transports: the Node default (keep-alive
- * node:http) and a WHATWG fetch, which browsers use. Both must give the same answers and the
- * same errors.
+ * Worker HTTP against a real server, through both transports: the Node default (a keep-alive
+ * HTTP/1.1 client on node:net) and a WHATWG fetch, which browsers use. Both must give the
+ * same answers and the same errors, whatever framing the server picks.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTcpServer } from "node:net";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { platformFetch } from "#worker-http";
@@ -15,7 +16,7 @@ import { WORKER_RESPONSE_BYTES_MAX } from "../src/limits.ts";
 import type { FetchLike } from "../src/worker-http/types.ts";
 
 const TRANSPORTS: Array<[string, FetchLike]> = [
-  ["node:http (default on Node)", platformFetch()],
+  ["Node transport (default on Node)", platformFetch()],
   ["WHATWG fetch", (input, init) => fetch(input, init)],
 ];
 
@@ -29,6 +30,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return {
     url,
     connections: () => connections,
+    setKeepAliveTimeout: (ms: number) => void (server.keepAliveTimeout = ms),
     close: () => {
       server.closeAllConnections();
       return new Promise<void>((r) => server.close(() => r()));
@@ -88,4 +90,58 @@ for (const [name, fetchImpl] of TRANSPORTS) {
       await Promise.all([silent.close().catch(() => {}), failing.close(), huge.close()]);
     }
   });
+
+  test(`${name}: chunked, close-delimited and connection-closing answers, a stale kept-alive connection, and 100 queries at once`, async () => {
+    const echo = (req: IncomingMessage, then: (body: Buffer) => void) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => then(Buffer.concat(chunks)));
+    };
+    const chunked = await serve((req, res) => echo(req, (body) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.write(body.subarray(0, 1));
+      setTimeout(() => res.end(body.subarray(1)), 5);
+    }));
+    const closing = await serve((req, res) => echo(req, (body) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", connection: "close" });
+      res.end(body);
+    }));
+    chunked.setKeepAliveTimeout(50);
+    // HTTP/1.0-style: no length, the answer ends when the connection does.
+    const raw = createTcpServer((socket) => {
+      socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\r\n\x07\x08"));
+    });
+    raw.listen(0, "127.0.0.1");
+    await once(raw, "listening");
+    const rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    try {
+      const q = (url: string, i: number) => postQuery(url, Uint8Array.of(i, 1, 2), { fetch: fetchImpl, timeoutMs: 5_000 });
+      assert.deepEqual(await q(chunked.url, 9), Uint8Array.of(9, 1, 2));
+      // The server drops the idle connection after 50 ms; the next query still gets through.
+      await new Promise((r) => setTimeout(r, 120));
+      assert.deepEqual(await q(chunked.url, 8), Uint8Array.of(8, 1, 2));
+      for (let i = 0; i < 3; i++) assert.deepEqual(await q(closing.url, i), Uint8Array.of(i, 1, 2));
+      assert.deepEqual(await q(rawUrl, 0), Uint8Array.of(7, 8));
+      const many = await Promise.all(Array.from({ length: 100 }, (_, i) => q(chunked.url, i)));
+      many.forEach((a, i) => assert.deepEqual(a, Uint8Array.of(i, 1, 2)));
+    } finally {
+      raw.close();
+      await Promise.all([chunked.close(), closing.close()]);
+    }
+  });
 }
+
+test("Node transport: a malformed answer is an error, not a hang or a crash", async () => {
+  const answers = ["HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nno-colon-here\r\n\r\n", "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n"];
+  for (const answer of answers) {
+    const srv = createTcpServer((socket) => socket.once("data", () => socket.write(answer)));
+    srv.listen(0, "127.0.0.1");
+    await once(srv, "listening");
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      await assert.rejects(postQuery(url, Uint8Array.of(1), { fetch: platformFetch(), timeoutMs: 2_000 }), isSdkError("WORKER_UNREACHABLE", /malformed/));
+    } finally {
+      srv.close();
+    }
+  }
+});

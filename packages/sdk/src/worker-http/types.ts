@@ -8,5 +8,13 @@ export interface ResponseLike {
 
 export type FetchLike = (
   input: string,
-  init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
+  init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array; signal?: AbortSignal; timeoutMs?: number },
 ) => Promise<ResponseLike>;
+
+/**
+ * A transport that stops a request after `init.timeoutMs` itself (with a TimeoutError), so
+ * the caller need not make an AbortSignal per request. Any other FetchLike gets a signal.
+ */
+export interface TimedFetch extends FetchLike {
+  readonly handlesTimeout: true;
+}
