@@ -1,4 +1,5 @@
 import { assert, bytesKey } from "@phala-ts/primitives";
+import { decodeLength, encodeCompact, withCursor } from "../types/codecs.ts";
 
 /** Map key for storage keys: latin1 of the bytes, far cheaper than hex. */
 export const keyId = bytesKey;
@@ -11,13 +12,37 @@ export interface StateBackend {
 export type StateChanges = Map<string, { key: Uint8Array; value: Uint8Array | null }>;
 
 /**
+ * A `Vec` value appended to during the block, kept as its parts: the value it had before
+ * (`base`, with its length prefix) and the appended elements' encodings. `items` is shared
+ * by the layers that see this value; each layer's entry says how many items it includes, so
+ * a rolled-back layer's items (beyond every remaining layer's count) are cut off by the next
+ * append. The encoding is assembled only when the value is read.
+ */
+interface VecParts {
+  readonly base: Uint8Array | undefined;
+  readonly baseCount: number;
+  readonly baseBodyStart: number;
+  readonly items: Uint8Array[];
+}
+
+interface Entry {
+  key: Uint8Array;
+  value: Uint8Array | null;
+  vec?: VecParts;
+  /** Items of `vec` this layer's value includes. */
+  vecItems?: number;
+}
+
+type Layer = Map<string, Entry>;
+
+/**
  * Layered write overlay for one block. `begin()` opens a nested transactional layer;
  * `rollback()` drops it and `commit()` folds it into the layer below. A failed call
  * therefore changes nothing, as FRAME's `#[transactional]` dispatch guarantees.
  */
 export class StateOverlay {
   readonly #backend: StateBackend;
-  readonly #layers: StateChanges[] = [new Map()];
+  readonly #layers: Layer[] = [new Map()];
 
   constructor(backend: StateBackend) {
     this.#backend = backend;
@@ -28,12 +53,51 @@ export class StateOverlay {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
+    const hit = this.#find(keyId(key));
+    if (hit === undefined) return this.#backend.get(key);
+    if (hit.vec !== undefined) return assemble(hit.vec, hit.vecItems!);
+    return hit.value ?? undefined;
+  }
+
+  /**
+   * Appends an element's encoding to the `Vec` stored at `key` (FRAME's `StorageValue::append`)
+   * without copying the elements already there: a block pushing n messages costs O(n), not
+   * O(n²). A value that is absent counts as empty. Returns the new length.
+   */
+  appendToVec(key: Uint8Array, element: Uint8Array): number {
     const k = keyId(key);
+    const hit = this.#find(k);
+    let vec: VecParts;
+    let count: number;
+    if (hit?.vec !== undefined) {
+      vec = hit.vec;
+      count = hit.vecItems!;
+      vec.items.length = count;
+    } else {
+      const base = hit === undefined ? this.#backend.get(key) : (hit.value ?? undefined);
+      const prefix = base === undefined ? { value: 0, consumed: 0 } : withCursor(base, decodeLength);
+      vec = { base, baseCount: prefix.value, baseBodyStart: prefix.consumed, items: [] };
+      count = 0;
+    }
+    vec.items.push(element);
+    this.#top().set(k, { key, value: null, vec, vecItems: count + 1 });
+    return vec.baseCount + count + 1;
+  }
+
+  /** The element count of the `Vec` at `key` from its length prefix alone; 0 when absent. */
+  vecLength(key: Uint8Array): number {
+    const hit = this.#find(keyId(key));
+    if (hit?.vec !== undefined) return hit.vec.baseCount + hit.vecItems!;
+    const raw = hit === undefined ? this.#backend.get(key) : (hit.value ?? undefined);
+    return raw === undefined ? 0 : withCursor(raw, decodeLength).value;
+  }
+
+  #find(k: string): Entry | undefined {
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const hit = this.#layers[i].get(k);
-      if (hit !== undefined) return hit.value ?? undefined;
+      if (hit !== undefined) return hit;
     }
-    return this.#backend.get(key);
+    return undefined;
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
@@ -63,10 +127,30 @@ export class StateOverlay {
   /** All changes of the block, once every nested layer is closed. */
   changes(): StateChanges {
     assert.equal(this.#layers.length, 1, "changes() with open transactional layers");
-    return this.#layers[0];
+    const changes = this.#layers[0];
+    for (const [k, e] of changes) {
+      if (e.vec !== undefined) changes.set(k, { key: e.key, value: assemble(e.vec, e.vecItems!) });
+    }
+    return changes;
   }
 
-  #top(): StateChanges {
+  #top(): Layer {
     return this.#layers[this.#layers.length - 1];
   }
+}
+
+function assemble(vec: VecParts, items: number): Uint8Array {
+  const prefix = encodeCompact(vec.baseCount + items);
+  const body = vec.base === undefined ? new Uint8Array(0) : vec.base.subarray(vec.baseBodyStart);
+  let length = prefix.length + body.length;
+  for (let i = 0; i < items; i++) length += vec.items[i].length;
+  const out = new Uint8Array(length);
+  out.set(prefix, 0);
+  out.set(body, prefix.length);
+  let at = prefix.length + body.length;
+  for (let i = 0; i < items; i++) {
+    out.set(vec.items[i], at);
+    at += vec.items[i].length;
+  }
+  return out;
 }

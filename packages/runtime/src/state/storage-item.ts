@@ -11,12 +11,16 @@ export type Hasher = "Blake2_128" | "Blake2_256" | "Blake2_128Concat" | "Twox128
 /** Read-only state, enough for every `get`. */
 export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  /** A `Vec` value's element count, if the state can tell without assembling the value (StateOverlay). */
+  vecLength?(key: Uint8Array): number;
 }
 
 /** The part of the state overlay a storage item needs. */
 export interface StateAccess extends StateReader {
   set(key: Uint8Array, value: Uint8Array): void;
   delete(key: Uint8Array): void;
+  /** Appends to a `Vec` value without copying it, if the state can (StateOverlay); returns the new length. */
+  appendToVec?(key: Uint8Array, element: Uint8Array): number;
 }
 
 export function hashKey(hasher: Hasher, data: Uint8Array): Uint8Array {
@@ -239,6 +243,7 @@ export function palletStorage(pallet: string) {
 
 /** The element count of a stored `Vec` value, read from its length prefix alone (FRAME's `decode_len`); 0 when absent. */
 export function vecValueLength<E>(s: StateReader, item: StorageValue<E[], boolean>): number {
+  if (s.vecLength !== undefined) return s.vecLength(item.key());
   const raw = s.get(item.key());
   return raw === undefined ? 0 : withCursor(raw, decodeLength).value;
 }
@@ -251,8 +256,9 @@ export function vecValueLength<E>(s: StateReader, item: StorageValue<E[], boolea
  */
 export function appendToVecValue<E>(s: StateAccess, item: StorageValue<E[], boolean>, elementType: Type<E>, element: E): number {
   const key = item.key();
-  const raw = s.get(key);
   const encoded = elementType.codec.enc(element);
+  if (s.appendToVec !== undefined) return s.appendToVec(key, encoded);
+  const raw = s.get(key);
   if (raw === undefined) {
     s.set(key, concatBytes(encodeCompact(1), encoded));
     return 1;
