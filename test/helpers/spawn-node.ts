@@ -34,7 +34,9 @@ export async function spawnPhala(command: string, args: string[], ready?: RegExp
   // PHALA_PROFILE_DIR=dir writes V8 CPU profiles of every spawned process (one file per thread) to
   // dir/<command>-<n> on exit; bench/profile-top.ts reads them.
   const profile = process.env.PHALA_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(process.env.PHALA_PROFILE_DIR, `${command}-${++spawned}`)}`] : [];
-  const proc = spawn(process.execPath, [...profile, PHALA_BIN, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // PHALA_NODE_FLAGS="--trace-gc ..." passes V8/Node flags to every spawned process (NODE_OPTIONS refuses most V8 flags).
+  const flags = process.env.PHALA_NODE_FLAGS?.split(" ").filter((f) => f !== "") ?? [];
+  const proc = spawn(process.execPath, [...flags, ...profile, PHALA_BIN, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));

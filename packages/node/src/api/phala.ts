@@ -1,9 +1,9 @@
 import { toHex } from "@phala-ts/primitives";
-import { decodeExact } from "@phala-ts/runtime/types";
+import { encodeCompact } from "@phala-ts/runtime/types";
 import { announcedValidatorSet, decodeHeader as decodeHeaderValue } from "@phala-ts/runtime/consensus";
-import { SyncBatch, SYNC_BATCH_BLOCKS_MAX } from "@phala-ts/runtime/phala";
-import { RpcError, type RpcServer } from "../rpc/index.ts";
-import { IngressRecord, type Chain } from "../chain.ts";
+import { SYNC_BATCH_BLOCKS_MAX } from "@phala-ts/runtime/phala";
+import { RawJson, RpcError, type RpcServer } from "../rpc/index.ts";
+import type { Chain } from "../chain.ts";
 import type { NodeService } from "../service.ts";
 import { invalidParams } from "./params.ts";
 
@@ -17,36 +17,66 @@ function blockNumberParam(v: unknown, what: string): number {
  * ingress messages with their read proof, and the commit certificate of the last one. The
  * batch stops after a header announcing a validator set, so the set that signs that
  * announcement is the one the light client already trusts.
+ *
+ * A SyncBlock is its header (as bytes) followed by the fields of the stored IngressRecord,
+ * in the same order and encoding, so the stored record is spliced in as is.
  */
 export function syncBatch(chain: Chain, from: number, maxBlocks: number): Uint8Array {
   const finalized = chain.finalized.number;
   if (from < 1) throw invalidParams("sync starts at block 1; the genesis header comes from phala_getGenesisHeader");
   if (from > finalized) throw new RpcError(4003, `Client error: block #${from} is not finalized yet (finalized is #${finalized})`);
   const last = Math.min(finalized, from + maxBlocks - 1);
-  const blocks = [];
+  const parts: Uint8Array[] = [];
+  let count = 0;
   let lastHash: Uint8Array | undefined;
   for (let n = from; n <= last; n++) {
     const hash = chain.db.hashAt(n);
     const header = hash && chain.db.header(hash);
     const ingress = chain.db.ingressAt(n);
     if (!hash || !header || !ingress) throw new RpcError(4003, `Client error: block #${n} or its ingress proof is missing from this node's database`);
-    const rec = decodeExact(IngressRecord, ingress);
-    blocks.push({ header, messages: rec.messages, timestamp: rec.timestamp, proof: rec.proof });
+    parts.push(encodeCompact(header.length), header, ingress);
+    count++;
     lastHash = hash;
     if (announcedValidatorSet(decodeHeaderValue(header))) break;
   }
   const certificate = chain.justification(lastHash!);
-  if (!certificate) throw new RpcError(4003, `Client error: block #${from + blocks.length - 1} has no finality certificate`);
-  return SyncBatch.codec.enc({ blocks, certificate });
+  if (!certificate) throw new RpcError(4003, `Client error: block #${from + count - 1} has no finality certificate`);
+  parts.unshift(encodeCompact(count));
+  parts.push(encodeCompact(certificate.length), certificate);
+  return joinBytes(parts);
 }
+
+/** concatBytes for a list too long to spread into arguments. */
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Encoded batches kept: the pHosts of a node ask for the same new blocks, one after another. */
+const SYNC_BATCH_CACHE_MAX = 16;
 
 /** Phala's own RPC methods: what pHost needs to feed pRuntime. */
 export function registerPhalaRpc(rpc: RpcServer, node: NodeService): void {
   rpc.register("phala_getGenesisHeader", () => toHex(node.chain.genesis.encoded));
+  // Finalized blocks never change, so a batch is the same for every pHost that asks.
+  const batches = new Map<string, RawJson>();
   rpc.register("phala_getSyncBatch", (p: unknown[]) => {
     const from = blockNumberParam(p[0], "from");
     const max = p[1] === undefined ? 1000 : blockNumberParam(p[1], "maxBlocks");
     if (max < 1 || max > SYNC_BATCH_BLOCKS_MAX) throw invalidParams(`maxBlocks must be between 1 and ${SYNC_BATCH_BLOCKS_MAX}`);
-    return toHex(syncBatch(node.chain, from, max));
+    const key = `${from}:${Math.min(node.chain.finalized.number, from + max - 1)}`;
+    const hit = batches.get(key);
+    if (hit !== undefined) return hit;
+    const encoded = RawJson.hex(toHex(syncBatch(node.chain, from, max)));
+    if (batches.size >= SYNC_BATCH_CACHE_MAX) batches.delete(batches.keys().next().value!);
+    batches.set(key, encoded);
+    return encoded;
   });
 }

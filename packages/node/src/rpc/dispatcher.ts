@@ -185,8 +185,9 @@ export class RpcDispatcher {
       this.#options.logger.error("rpc result not serialisable", { method, connectionId: session.connectionId, ...errorFields(err) });
       return { ...failed(id, internalError()), scope };
     }
-    if (Buffer.byteLength(text) > this.#options.maxResponseBytes) {
-      this.#options.logger.warn("rpc response too large", { method, connectionId: session.connectionId, bytes: Buffer.byteLength(text) });
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.#options.maxResponseBytes) {
+      this.#options.logger.warn("rpc response too large", { method, connectionId: session.connectionId, bytes });
       return { ...failed(id, oversizedResponse(this.#options.maxResponseBytes)), scope };
     }
     return { text, ok: true, scope };

@@ -1,10 +1,23 @@
 import type { RpcError } from "./errors.ts";
 import type { RpcId } from "./message.ts";
 
+/**
+ * A result the node has already encoded as JSON, sent as is: a large answer several clients
+ * ask for (a sync batch) is encoded once. Only for text the node built itself.
+ */
+export class RawJson {
+  constructor(readonly json: string) {}
+
+  /** A quoted hex string: hex needs no escaping. */
+  static hex(hex: string): RawJson {
+    return new RawJson(`"${hex}"`);
+  }
+}
+
 /** Throws if `result` cannot be serialised (a bigint, a cycle, or nesting too deep). */
 export function encodeResult(id: RpcId, result: unknown): string {
   // JSON.stringify returns undefined for undefined, functions and symbols; those answer null.
-  const body = JSON.stringify(result) ?? "null";
+  const body = result instanceof RawJson ? result.json : (JSON.stringify(result) ?? "null");
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${body}}`;
 }
 
