@@ -12,7 +12,7 @@
  *    exported too, so the VM can put it back after V8 unwound the module (contract-vm.ts).
  *
  * 2. Bytecode. Parsing is slow in this build (~100 ns per byte), and the VM starts every
- *    call from a fresh context, so it would parse the bundle on every call. The binary JSON
+ *    call from the same clean context, so it would parse the bundle on every call. The binary JSON
  *    pair `QTS_bjson_encode`/`QTS_bjson_decode` inline `JS_WriteObject`/`JS_ReadObject` with
  *    bytecode disallowed; the patch allows it (the `allow_bytecode` bit and `first_atom`
  *    field of the writer/reader state, which are constants there) and makes the decoder
