@@ -24,6 +24,8 @@ const EXAMPLES = fileURLToPath(new URL("../packages/contract/examples/", import.
 const BIN = resolve(fileURLToPath(new URL("../packages/cli/bin/phala.mjs", import.meta.url)));
 const runtime = createPhalaRuntime();
 const PHA = 10n ** 12n;
+/** `phala dev`'s default interval between empty blocks (packages/cli/src/dev-network.ts). */
+const DEV_BLOCK_INTERVAL_MS = 2000;
 /** author_submitExtrinsic calls per JSON-RPC batch, as in the transfer runs. */
 const SUBMIT_BATCH = 32;
 
@@ -43,7 +45,9 @@ export interface ContractBenchResult {
 export async function benchContracts(opts: { commands?: number; queries?: number } = {}): Promise<ContractBenchResult> {
   const commands = opts.commands ?? 5000;
   const queries = opts.queries ?? 500;
-  const net = await startNetwork();
+  // Empty blocks as often as `phala dev` makes them (the test helper's 300 ms would have every
+  // worker and pHost sync three times as many blocks while queries are timed).
+  const net = await startNetwork({ blockIntervalMs: DEV_BLOCK_INTERVAL_MS });
   let client: PhalaClient | undefined;
   try {
     client = await PhalaClient.connect(net.node.wsUrl);

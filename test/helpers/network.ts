@@ -32,7 +32,8 @@ export interface TestNetwork {
   stop(): Promise<void>;
 }
 
-export async function startNetwork(opts: { gasPrice?: bigint; depositPerByte?: bigint; depositPerItem?: bigint } = {}): Promise<TestNetwork> {
+/** Empty blocks every 300 ms keep tests quick; the bench passes `phala dev`'s own interval. */
+export async function startNetwork(opts: { gasPrice?: bigint; depositPerByte?: bigint; depositPerItem?: bigint; blockIntervalMs?: number } = {}): Promise<TestNetwork> {
   const base = mkdtempSync(join(tmpdir(), "phala-net-"));
   const nodeDir = join(base, "node");
   mkdirSync(nodeDir);
@@ -44,7 +45,7 @@ export async function startNetwork(opts: { gasPrice?: bigint; depositPerByte?: b
     rmSync(base, { recursive: true, force: true });
   };
   try {
-    node = await spawnNode({ args: ["--dev", "--base-path", nodeDir, "--rpc-port", "0", "--block-interval-ms", "300"], basePath: nodeDir });
+    node = await spawnNode({ args: ["--dev", "--base-path", nodeDir, "--rpc-port", "0", "--block-interval-ms", String(opts.blockIntervalMs ?? 300)], basePath: nodeDir });
     const chain = new TestChain(node.httpUrl);
     const names = ["gatekeeper", "worker1", "worker2"] as const;
     const operators = ["//Charlie", "//Dave", "//Eve"];
