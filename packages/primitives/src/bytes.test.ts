@@ -1,13 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fromHex, HexError, toHex, u32le, u64le, writeU32le } from "./bytes.ts";
+import { fromHex, HexError, toHex, toHexPortable, u32le, u64le, writeU32le } from "./bytes.ts";
 
-test("hex round-trips any bytes and agrees with Buffer's encoding", () => {
+test("hex round-trips any bytes and agrees with Buffer's encoding, with and without Buffer, for views too", () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(8), (whole, skip) => {
+      const bytes = whole.subarray(Math.min(skip, whole.length));
       const hex = toHex(bytes);
       assert.equal(hex, `0x${Buffer.from(bytes).toString("hex")}`);
+      assert.equal(toHexPortable(bytes), hex);
       assert.deepEqual(fromHex(hex), bytes);
       assert.deepEqual(fromHex(hex.toUpperCase().replace("0X", "0x")), bytes);
       assert.deepEqual(fromHex(hex.slice(2)), bytes);

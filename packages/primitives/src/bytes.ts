@@ -7,7 +7,40 @@ const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
 
+/** Node's Buffer where there is one: it writes hex natively, as one flat string. */
+const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike, offset: number, length: number): { toString(encoding: "hex"): string } } }).Buffer;
+/** ASCII codes of each byte value's two hex digits, for building long hex without string appends. */
+const HEX_HI = new Uint8Array(256);
+const HEX_LO = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  HEX_HI[b] = BYTE_HEX[b].charCodeAt(0);
+  HEX_LO[b] = BYTE_HEX[b].charCodeAt(1);
+}
+/** Up to this many bytes (hashes, keys) appending is as fast; above, hex is written in one piece. */
+const HEX_APPEND_BYTES_MAX = 64;
+const asciiDecoder = new TextDecoder();
+
+/**
+ * Appending two characters per byte makes a string of n linked pieces, which V8 keeps until it
+ * flattens them: a retained megabyte answer held a million heap objects.
+ */
 export function toHex(bytes: Uint8Array): `0x${string}` {
+  if (NodeBuffer !== undefined && bytes.length > HEX_APPEND_BYTES_MAX) return `0x${NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex")}`;
+  return toHexPortable(bytes);
+}
+
+/** toHex where there is no Buffer (browsers); exported for tests. */
+export function toHexPortable(bytes: Uint8Array): `0x${string}` {
+  if (bytes.length > HEX_APPEND_BYTES_MAX) {
+    const chars = new Uint8Array(2 + 2 * bytes.length);
+    chars[0] = 48; // "0"
+    chars[1] = 120; // "x"
+    for (let i = 0, j = 2; i < bytes.length; i++, j += 2) {
+      chars[j] = HEX_HI[bytes[i]];
+      chars[j + 1] = HEX_LO[bytes[i]];
+    }
+    return asciiDecoder.decode(chars) as `0x${string}`;
+  }
   let s = "0x";
   for (let i = 0; i < bytes.length; i++) s += BYTE_HEX[bytes[i]];
   return s as `0x${string}`;
