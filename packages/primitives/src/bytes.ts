@@ -96,6 +96,11 @@ export function u64le(n: bigint): Uint8Array {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return concatByteList(parts);
+}
+
+/** concatBytes for a list, also one too long to spread into arguments. */
+export function concatByteList(parts: readonly Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
   const out = new Uint8Array(len);

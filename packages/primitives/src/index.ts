@@ -1,5 +1,5 @@
 export { blake2b64, blake2b128, blake2b256, blake2b512, blake2b256Keyed, twox64, twox128, twox256 } from "./hashing.ts";
-export { toHex, fromHex, HexError, concatBytes, bytesEqual, compareBytes, utf8, bytesKey, u32le, u64le, writeU32le } from "./bytes.ts";
+export { toHex, fromHex, HexError, concatBytes, concatByteList, bytesEqual, compareBytes, utf8, bytesKey, u32le, u64le, writeU32le } from "./bytes.ts";
 export { PrimitivesError } from "./errors.ts";
 export { randomBytes } from "./random.ts";
 export { encodeBase58, decodeBase58 } from "./base58.ts";

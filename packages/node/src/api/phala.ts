@@ -1,4 +1,4 @@
-import { toHex } from "@phala-ts/primitives";
+import { concatByteList, toHex } from "@phala-ts/primitives";
 import { encodeCompact } from "@phala-ts/runtime/types";
 import { announcedValidatorSet, decodeHeader as decodeHeaderValue } from "@phala-ts/runtime/consensus";
 import { SYNC_BATCH_BLOCKS_MAX } from "@phala-ts/runtime/phala";
@@ -43,21 +43,9 @@ export function syncBatch(chain: Chain, from: number, maxBlocks: number): Uint8A
   if (!certificate) throw new RpcError(4003, `Client error: block #${from + count - 1} has no finality certificate`);
   parts.unshift(encodeCompact(count));
   parts.push(encodeCompact(certificate.length), certificate);
-  return joinBytes(parts);
+  return concatByteList(parts);
 }
 
-/** concatBytes for a list too long to spread into arguments. */
-function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Encoded batches kept: the pHosts of a node ask for the same new blocks, one after another. */
 const SYNC_BATCH_CACHE_MAX = 16;

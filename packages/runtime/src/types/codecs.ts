@@ -10,7 +10,7 @@
  * scale-ts combinators both ways.
  */
 import { createCodec, createDecoder, type Codec, type Decoder, type Encoder } from "scale-ts";
-import { fromHex } from "@phala-ts/primitives";
+import { concatByteList, fromHex } from "@phala-ts/primitives";
 import { ScaleDecodeError, ScaleEncodeError } from "./errors.ts";
 
 /** scale-ts's internal input: the whole buffer, a DataView over it and the read offset `i`. */
@@ -70,16 +70,7 @@ export function readBytes(c: Cursor, len: number, what: string): Uint8Array {
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatByteList(parts);
 }
 
 function encodeError(what: string, value: unknown): ScaleEncodeError {

@@ -98,22 +98,25 @@ class Connection {
     ex?.reject(e);
   }
 
+  /** Hands the answer in the buffer to the exchange once it is complete; a malformed one fails the connection. */
+  private answer(atClose: boolean): Parsed | undefined {
+    let parsed: Parsed | undefined;
+    try {
+      parsed = parseResponse(this.data, atClose);
+    } catch (e) {
+      this.destroy(e as Error);
+      return undefined;
+    }
+    if (parsed === undefined || this.exchange === undefined) return undefined;
+    const ex = this.exchange;
+    this.exchange = undefined;
+    ex.resolve(responseOf(parsed.status, parsed.headers, parsed.body));
+    return parsed;
+  }
+
   private onClose(): void {
     // An answer without a length ends with the connection.
-    if (this.exchange !== undefined && this.receivedAny) {
-      let parsed: ReturnType<typeof parseResponse>;
-      try {
-        parsed = parseResponse(this.data, true);
-      } catch (e) {
-        this.fail(e as Error);
-        return;
-      }
-      if (parsed !== undefined) {
-        const ex = this.exchange;
-        this.exchange = undefined;
-        ex.resolve(responseOf(parsed.status, parsed.headers, parsed.body));
-      }
-    }
+    if (this.exchange !== undefined && this.receivedAny) this.answer(true);
     this.fail(named("Error", "the worker closed the connection mid-answer"));
   }
 
@@ -124,17 +127,8 @@ class Connection {
     }
     this.receivedAny = true;
     this.data = this.data.length === 0 ? chunk : Buffer.concat([this.data, chunk]);
-    let parsed: ReturnType<typeof parseResponse>;
-    try {
-      parsed = parseResponse(this.data, false);
-    } catch (e) {
-      this.destroy(e as Error);
-      return;
-    }
+    const parsed = this.answer(false);
     if (parsed === undefined) return;
-    const ex = this.exchange;
-    this.exchange = undefined;
-    ex.resolve(responseOf(parsed.status, parsed.headers, parsed.body));
     if (parsed.keepAlive && parsed.end === this.data.length) {
       this.reused = true;
       this.data = Buffer.alloc(0);
