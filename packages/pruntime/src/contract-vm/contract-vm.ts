@@ -137,10 +137,11 @@ export class ContractVm {
     const fixed = GAS_CALL_BASE + GAS_PER_CODE_BYTE * BigInt(req.code.length) + GAS_PER_INPUT_BYTE * BigInt(utf8Length(req.input));
     if (!state.meter.charge(fixed)) return { ok: false, error: { kind: "gas", message: "out of gas" }, gasUsed: req.gasLimit };
 
-    const code = this.codeEntry(req);
+    const codeKey = toHex(req.codeHash);
+    const code = this.codeEntry(codeKey, req);
     if (code.bytecode === undefined) return this.failure(state, "invalid-code", code.invalid);
 
-    this.run(state, toHex(req.codeHash), code.bytecode);
+    this.run(state, codeKey, code.bytecode);
     return this.outcome(state);
   }
 
@@ -178,8 +179,7 @@ export class ContractVm {
    * and in a throwaway runtime (engine.compile): a call's own runtime starts from the same
    * state whether or not this worker had the bytecode cached.
    */
-  private codeEntry(req: CallRequest): CodeEntry {
-    const key = toHex(req.codeHash);
+  private codeEntry(key: string, req: CallRequest): CodeEntry {
     const cached = this.codeCache.get(key);
     if (cached !== undefined) {
       assert.equal(cached.byteLength, req.code.length, "codeHash names a different bundle than before");

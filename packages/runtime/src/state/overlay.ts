@@ -1,4 +1,4 @@
-import { assert, bytesKey } from "@phala-ts/primitives";
+import { assert, bytesKey, concatByteList } from "@phala-ts/primitives";
 import { decodeLength, encodeCompact, withCursor } from "../types/codecs.ts";
 
 /** Map key for storage keys: latin1 of the bytes, far cheaper than hex. */
@@ -140,17 +140,6 @@ export class StateOverlay {
 }
 
 function assemble(vec: VecParts, items: number): Uint8Array {
-  const prefix = encodeCompact(vec.baseCount + items);
-  const body = vec.base === undefined ? new Uint8Array(0) : vec.base.subarray(vec.baseBodyStart);
-  let length = prefix.length + body.length;
-  for (let i = 0; i < items; i++) length += vec.items[i].length;
-  const out = new Uint8Array(length);
-  out.set(prefix, 0);
-  out.set(body, prefix.length);
-  let at = prefix.length + body.length;
-  for (let i = 0; i < items; i++) {
-    out.set(vec.items[i], at);
-    at += vec.items[i].length;
-  }
-  return out;
+  const body = vec.base === undefined ? [] : [vec.base.subarray(vec.baseBodyStart)];
+  return concatByteList([encodeCompact(vec.baseCount + items), ...body, ...vec.items.slice(0, items)]);
 }
