@@ -74,3 +74,44 @@ export class SyncError extends PruntimeError<SyncErrorCode> {
     this.name = "SyncError";
   }
 }
+
+/** The HTTP status the API answers an error with (also carried by a refused query of a batch). */
+export function httpStatusOf(code: PruntimeErrorCode): number {
+  switch (code) {
+    case "BAD_LINK":
+    case "BAD_CERTIFICATE":
+    case "BAD_PROOF":
+    case "MESSAGES_MISMATCH":
+    case "TIMESTAMP_MISMATCH":
+    case "NOT_NEXT":
+    case "MALFORMED":
+    case "NOT_INITIALIZED":
+    case "BAD_REQUEST":
+      return 400;
+    case "DECRYPT_FAILED":
+    case "EPHEMERAL_KEY_MISMATCH":
+      return 400;
+    case "BAD_SIGNATURE":
+    case "CERT_EXPIRED":
+      return 401;
+    case "NOT_IN_CLUSTER":
+      return 403;
+    case "NOT_FOUND":
+    case "CONTRACT_NOT_FOUND":
+      return 404;
+    case "NONCE_REPLAYED":
+      return 409;
+    case "NONCE_CACHE_FULL":
+      return 503;
+    case "METHOD_NOT_ALLOWED":
+      return 405;
+    case "GENESIS_MISMATCH":
+      return 409;
+    case "BODY_TOO_LARGE":
+      return 413;
+    case "CHECKPOINT_FAILED":
+      return 503;
+    default:
+      return 500;
+  }
+}

@@ -1,17 +1,17 @@
 /**
- * pRuntime's HTTP API (contract: .tmp/contract.md, "pRuntime HTTP API" and "contracts"). JSON
- * everywhere except the SCALE bodies of /sync and /query (and /query's SCALE answer). Bodies are bounded, every request gets an answer, bad input gets a
+ * pRuntime's HTTP API (docs/interfaces.md, "pRuntime HTTP API" and "Contracts"). JSON
+ * everywhere except the SCALE bodies of /sync, /query and /queries (and the SCALE answers of the last two). Bodies are bounded, every request gets an answer, bad input gets a
  * 4xx `{ error: { code, message } }`, and nothing a client sends can crash the server.
- * The handlers only translate: state lives in PruntimeCore, whose calls are synchronous, so
- * no request observes another half-done.
+ * The handlers only translate: state lives in PruntimeCore, whose calls are synchronous (a query
+ * batch yields only between its queries), so no request observes another half-done.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { HexError, fromHex, toHex } from "@phala-ts/primitives";
 import { SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
 import { encodeEvidence, type AttestationProvider } from "@phala-ts/attestation";
-import { PruntimeError, SyncError, type PruntimeErrorCode } from "./errors.ts";
+import { PruntimeError, SyncError, httpStatusOf } from "./errors.ts";
 import { decodeSyncBatch } from "./light-client.ts";
-import { ENDPOINT_URL_LENGTH_MAX, JSON_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
+import { ENDPOINT_URL_LENGTH_MAX, JSON_BODY_BYTES_MAX, QUERY_BATCH_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
 import type { Logger } from "./logger.ts";
 import type { PruntimeCore } from "./pruntime.ts";
 import { PRUNTIME_VERSION } from "./version.ts";
@@ -24,46 +24,6 @@ export interface HttpApiModules {
 
 /** How long a client may take to send one request: a 64 MiB batch over a slow link fits. */
 const REQUEST_TIMEOUT_MS = 120_000;
-
-function statusOf(code: PruntimeErrorCode): number {
-  switch (code) {
-    case "BAD_LINK":
-    case "BAD_CERTIFICATE":
-    case "BAD_PROOF":
-    case "MESSAGES_MISMATCH":
-    case "TIMESTAMP_MISMATCH":
-    case "NOT_NEXT":
-    case "MALFORMED":
-    case "NOT_INITIALIZED":
-    case "BAD_REQUEST":
-      return 400;
-    case "DECRYPT_FAILED":
-    case "EPHEMERAL_KEY_MISMATCH":
-      return 400;
-    case "BAD_SIGNATURE":
-    case "CERT_EXPIRED":
-      return 401;
-    case "NOT_IN_CLUSTER":
-      return 403;
-    case "NOT_FOUND":
-    case "CONTRACT_NOT_FOUND":
-      return 404;
-    case "NONCE_REPLAYED":
-      return 409;
-    case "NONCE_CACHE_FULL":
-      return 503;
-    case "METHOD_NOT_ALLOWED":
-      return 405;
-    case "GENESIS_MISMATCH":
-      return 409;
-    case "BODY_TOO_LARGE":
-      return 413;
-    case "CHECKPOINT_FAILED":
-      return 503;
-    default:
-      return 500;
-  }
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
@@ -90,7 +50,7 @@ function sendBytes(res: ServerResponse, bytes: Uint8Array): void {
 }
 
 function sendError(res: ServerResponse, e: PruntimeError): void {
-  sendJson(res, statusOf(e.code), { error: { code: e.code, message: e.message } });
+  sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message } });
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
@@ -222,7 +182,7 @@ type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
  * a public listener serves. The rest is for the worker's own pHost and operator: browsers get no
  * CORS grant for them, so a web page cannot drive them.
  */
-const BROWSER_ROUTES = new Set(["/health", "/info", "/query"]);
+const BROWSER_ROUTES = new Set(["/health", "/info", "/query", "/queries"]);
 /** How long a browser may reuse a preflight answer. */
 const CORS_MAX_AGE_SECONDS = 600;
 
@@ -283,6 +243,10 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
       method: "POST",
       handle: async (req) => new BinaryBody(core.query(await readBody(req, QUERY_BODY_BYTES_MAX))),
     },
+    "/queries": {
+      method: "POST",
+      handle: async (req) => new BinaryBody(await core.queryBatch(await readBody(req, QUERY_BATCH_BODY_BYTES_MAX))),
+    },
     "/egress": {
       method: "GET",
       handle: async () => ({ messages: core.pendingEgress().map((m) => toHex(SignedMessage.codec.enc(m))) }),
@@ -338,7 +302,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
       (e: unknown) => {
         if (e instanceof PruntimeError) {
           if (e instanceof SyncError) log.warn("sync batch refused", { code: e.code, reason: e.message });
-          else if (statusOf(e.code) >= 500) log.error("request failed", { path: url.pathname, code: e.code, reason: e.message });
+          else if (httpStatusOf(e.code) >= 500) log.error("request failed", { path: url.pathname, code: e.code, reason: e.message });
           if (e.code === "BODY_TOO_LARGE") res.setHeader("connection", "close");
           sendError(res, e);
           return;

@@ -57,6 +57,18 @@ export const CONTRACT_STORAGE_BYTES_MAX = 64 * 1024 * 1024;
 /** Largest POST /query body: a certificate, an ephemeral key and an encrypted input of a few KiB. */
 export const QUERY_BODY_BYTES_MAX = 64 * 1024;
 /**
+ * Queries in one POST /queries batch. A client batches the queries it has in flight to one
+ * worker (the SDK sends at most 8); more than this is a client that should send two batches.
+ */
+export const QUERY_BATCH_ITEMS_MAX = 32;
+/** Largest POST /queries body: QUERY_BATCH_ITEMS_MAX queries of QUERY_BODY_BYTES_MAX each, with their lengths. */
+export const QUERY_BATCH_BODY_BYTES_MAX = QUERY_BATCH_ITEMS_MAX * (QUERY_BODY_BYTES_MAX + 4) + 4;
+/**
+ * A batch lets other requests (sync, other queries) in after this much work: its queries run
+ * one by one, and a batch of slow ones must not hold the worker for their sum.
+ */
+export const QUERY_BATCH_SLICE_MS = 20;
+/**
  * Query nonces remembered (per account, until the certificate that carried them expires).
  * Past this, new queries are refused (NONCE_CACHE_FULL) rather than forgetting nonces a
  * replay could reuse; at 3,000 queries/s this allows certificates of ~3 minutes.

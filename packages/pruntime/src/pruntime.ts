@@ -32,10 +32,10 @@ import { GatekeeperMachine, type GatekeeperStatus } from "./gatekeeper.ts";
 import { WorkerKeys } from "./keys.ts";
 import { LightClient, genesisState, type LightClientState } from "./light-client.ts";
 import type { Logger } from "./logger.ts";
-import { NonceCache, VerifiedCertificates, answerQuery } from "./queries.ts";
+import { NonceCache, VerifiedCertificates, answerBatchItem, answerQuery, decodeQueryBatch, signQueryBatch, type QueryContext } from "./queries.ts";
 import type { Sealer } from "./sealer.ts";
 import { PRUNTIME_RUNTIME_VERSION } from "./version.ts";
-import { QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
+import { QUERY_BATCH_SLICE_MS, QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
 
 export interface PruntimeCoreOptions {
   /** Seal a checkpoint at least every this many blocks. */
@@ -294,11 +294,40 @@ export class PruntimeCore {
    * throws PruntimeError with a query code (CERT_EXPIRED, NONCE_REPLAYED, ...) when refused.
    */
   query(requestBytes: Uint8Array): Uint8Array {
+    const chain = this.queryable();
+    return answerQuery(requestBytes, this.queryContext(chain), this.keys, chain.contracts, this.#queries);
+  }
+
+  /**
+   * Answers a SCALE QueryBatchRequest with a SCALE QueryBatchResponse: each query as `query`
+   * would, a refusal in place of an answer, all under one signature. Between queries it lets
+   * other requests in every QUERY_BATCH_SLICE_MS, so each query reads the state synced by then.
+   */
+  async queryBatch(body: Uint8Array): Promise<Uint8Array> {
+    this.queryable();
+    const items = decodeQueryBatch(body);
+    const answers = [];
+    let sliceStart = performance.now();
+    for (const item of items) {
+      if (performance.now() - sliceStart >= QUERY_BATCH_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+      const chain = this.queryable();
+      answers.push(answerBatchItem(item, this.queryContext(chain), this.keys, chain.contracts, this.#queries));
+    }
+    return signQueryBatch(answers, this.keys);
+  }
+
+  private queryable(): Chain {
     this.usable();
     if (this.#chain === undefined) throw new PruntimeError("NOT_INITIALIZED", "pRuntime is not initialized; it answers queries once it follows a chain");
-    const chain = this.#chain;
+    return this.#chain;
+  }
+
+  private queryContext(chain: Chain): QueryContext {
     const state = chain.lightClient.state;
-    return answerQuery(requestBytes, { blockNumber: state.height, timestampMs: state.timestampMs, nowMs: this.#clock() }, this.keys, chain.contracts, this.#queries);
+    return { blockNumber: state.height, timestampMs: state.timestampMs, nowMs: this.#clock() };
   }
 
   /** SCALE CommandResult of an executed command, if this worker ran it and still keeps it. */

@@ -11,6 +11,7 @@ import {
   PrimitivesError,
   blake2b256,
   bytesEqual,
+  concatByteList,
   openWithKey,
   sealWithKey,
   EnvelopeKeyCache,
@@ -22,22 +23,27 @@ import { ScaleDecodeError, decodeExact, type Infer } from "@phala-ts/runtime/typ
 import {
   EncryptedPayload,
   QueryAnswer,
+  QueryBatchAnswers,
+  QueryBatchRequest,
   QueryCertificate,
   QueryPlaintext,
   QueryRequest,
   QueryResponse,
   WireLabels,
+  queryBatchSigningPayload,
   queryCertificatePayload,
   queryIdOf,
   queryResponseSigningPayload,
   type CallOutcomeValue,
+  type EncryptedPayloadValue,
+  type QueryBatchAnswerValue,
 } from "@phala-ts/runtime/phala";
 import { failure, type ContractsMachine, type QueryTarget } from "./contracts.ts";
 import { decodeUtf8 } from "./contract-storage.ts";
-import { PruntimeError } from "./errors.ts";
+import { PruntimeError, httpStatusOf } from "./errors.ts";
 import type { WorkerKeys } from "./keys.ts";
 import { callSeed } from "./key-shares.ts";
-import { QUERY_GAS_LIMIT, QUERY_NONCES_MAX, QUERY_TIME_LIMIT_MS, VERIFIED_CERTIFICATES_MAX } from "./limits.ts";
+import { QUERY_BATCH_ITEMS_MAX, QUERY_BODY_BYTES_MAX, QUERY_GAS_LIMIT, QUERY_NONCES_MAX, QUERY_TIME_LIMIT_MS, VERIFIED_CERTIFICATES_MAX } from "./limits.ts";
 
 export type QueryErrorCode =
   | "BAD_REQUEST"
@@ -143,7 +149,7 @@ export interface QueryContext {
   nowMs: number;
 }
 
-/** Answers one SCALE QueryRequest with a SCALE QueryResponse; throws PruntimeError with a query code otherwise. */
+/** What queries remember between requests. */
 export interface QueryState {
   nonces: NonceCache;
   certificates: VerifiedCertificates;
@@ -151,7 +157,58 @@ export interface QueryState {
   envelopeKeys: EnvelopeKeyCache;
 }
 
+/** Answers one SCALE QueryRequest with a SCALE QueryResponse; throws PruntimeError with a query code otherwise. */
 export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: WorkerKeys, contracts: ContractsMachine, state: QueryState): Uint8Array {
+  const { queryId, encrypted } = sealAnswer(requestBytes, ctx, keys, contracts, state);
+  const signature = keys.sign(queryResponseSigningPayload(queryId, EncryptedPayload.codec.enc(encrypted)));
+  return QueryResponse.codec.enc({ query_id: queryId, worker: keys.identityPublicKey, encrypted, signature });
+}
+
+/** The items of a SCALE QueryBatchRequest; throws BAD_REQUEST for anything else, or for an empty or oversized batch. */
+export function decodeQueryBatch(body: Uint8Array): Uint8Array[] {
+  let items: Uint8Array[];
+  try {
+    items = decodeExact(QueryBatchRequest, body);
+  } catch (e) {
+    if (e instanceof ScaleDecodeError) throw refuse("BAD_REQUEST", "the body does not decode as a SCALE QueryBatchRequest (a Vec of SCALE QueryRequest bytes)", e);
+    throw e;
+  }
+  if (items.length === 0 || items.length > QUERY_BATCH_ITEMS_MAX) {
+    throw refuse("BAD_REQUEST", `a query batch holds 1 to ${QUERY_BATCH_ITEMS_MAX} queries, this one ${items.length}; split it`);
+  }
+  return items;
+}
+
+/**
+ * One query of a batch: its sealed answer, or the refusal `POST /query` would have answered it
+ * with. A refused query does not stop the others.
+ */
+export function answerBatchItem(requestBytes: Uint8Array, ctx: QueryContext, keys: WorkerKeys, contracts: ContractsMachine, state: QueryState): QueryBatchAnswerValue {
+  try {
+    if (requestBytes.length > QUERY_BODY_BYTES_MAX) throw refuse("BAD_REQUEST", `a query is at most ${QUERY_BODY_BYTES_MAX} bytes, this one ${requestBytes.length}`);
+    const { queryId, encrypted } = sealAnswer(requestBytes, ctx, keys, contracts, state);
+    return { query_id: queryId, result: { tag: "Ok", value: encrypted } };
+  } catch (e) {
+    if (!(e instanceof PruntimeError)) throw e;
+    return { query_id: queryIdOf(requestBytes), result: { tag: "Err", value: { status: httpStatusOf(e.code), code: e.code, message: e.message } } };
+  }
+}
+
+/** SCALE QueryBatchResponse: the answers in request order under one signature of this worker. */
+export function signQueryBatch(answers: QueryBatchAnswerValue[], keys: WorkerKeys): Uint8Array {
+  const encoded = QueryBatchAnswers.codec.enc(answers);
+  // The struct's fields back to back: worker, answers, signature.
+  return concatByteList([keys.identityPublicKey, encoded, keys.sign(queryBatchSigningPayload(encoded))]);
+}
+
+/** Everything of a query but the signature: checks, decryption, the contract call, and the sealed answer. */
+function sealAnswer(
+  requestBytes: Uint8Array,
+  ctx: QueryContext,
+  keys: WorkerKeys,
+  contracts: ContractsMachine,
+  state: QueryState,
+): { queryId: Uint8Array; encrypted: EncryptedPayloadValue } {
   let request: Infer<typeof QueryRequest>;
   try {
     request = decodeExact(QueryRequest, requestBytes);
@@ -212,9 +269,7 @@ export function answerQuery(requestBytes: Uint8Array, ctx: QueryContext, keys: W
   } finally {
     answer.fill(0);
   }
-  const encrypted = { sender_pubkey: sealed.senderPublicKey, iv: sealed.nonce, ciphertext: sealed.ciphertext };
-  const signatureBytes = keys.sign(queryResponseSigningPayload(queryId, EncryptedPayload.codec.enc(encrypted)));
-  return QueryResponse.codec.enc({ query_id: queryId, worker: keys.identityPublicKey, encrypted, signature: signatureBytes });
+  return { queryId, encrypted: { sender_pubkey: sealed.senderPublicKey, iv: sealed.nonce, ciphertext: sealed.ciphertext } };
 }
 
 function runQuery(

@@ -17,12 +17,16 @@ import {
   EncryptedPayload,
   InitPlaintext,
   QueryAnswer,
+  QueryBatchAnswers,
+  QueryBatchResponse,
   QueryCertificateBody,
   QueryPlaintext,
+  QueryRefusal,
   QueryRequest,
   QueryResponse,
   WireLabels,
   commandIdOf,
+  queryBatchSigningPayload,
   queryCertificatePayload,
   queryIdOf,
   queryResponseSigningPayload,
@@ -137,6 +141,19 @@ export function openQueryResponse(response: Bytes, q: BuiltQuery, workerIdentity
   return decodeExact(QueryAnswer, plain);
 }
 
+/** Checks the one signature of a batch answer and opens its answer number `index` (undefined: refused, with why). */
+export function openQueryBatchAnswer(response: Bytes, index: number, q: BuiltQuery, workerIdentity: Bytes): { answer?: Infer<typeof QueryAnswer>; refusal?: Infer<typeof QueryRefusal> } {
+  const r = decodeExact(QueryBatchResponse, response);
+  assert.deepEqual(r.worker, workerIdentity);
+  assert.ok(verifyEd25519(workerIdentity, queryBatchSigningPayload(QueryBatchAnswers.codec.enc(r.answers)), r.signature), "the batch is signed by the worker");
+  const a = r.answers[index];
+  assert.deepEqual(a.query_id, q.queryId);
+  if (a.result.tag === "Err") return { refusal: a.result.value };
+  const e = a.result.value;
+  const plain = openEnvelope({ recipientPrivateKey: q.key, label: WireLabels.queryResponse, associatedData: q.queryId, envelope: { senderPublicKey: e.sender_pubkey, nonce: e.iv, ciphertext: e.ciphertext } });
+  return { answer: decodeExact(QueryAnswer, plain) };
+}
+
 /**
  * A contract bundle as the kit would emit it (an IIFE assigning `__contract`), written by
  * hand so these tests depend on the VM only. A counter with per-account totals and notes.
@@ -167,6 +184,7 @@ export const LEDGER_CONTRACT = `var __contract = (() => {
       if (req.op === "count") return { count: get("count"), mine: get("by/" + origin.id) || 0, block: env.blockNumber, time: env.timestamp };
       if (req.op === "note") return get("note/" + origin.id) || null;
       if (req.op === "write") { set("count", 0); return null; }
+      if (req.op === "spin") { for (;;) {} }
       throw new Error("unknown query " + req.op);
     },
   } };

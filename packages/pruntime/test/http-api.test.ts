@@ -186,6 +186,7 @@ test("the public listener serves queries, results and status, and nothing an ope
   assert.deepEqual(await call(pub, "/health"), { status: 200, body: { ok: true, syncedHeight: 0 } });
   assert.equal((await call(pub, "/info")).body.identityKey, (await call(p, "/info")).body.identityKey);
   assert.equal((await call(pub, "/query", postBytes(new Uint8Array([9])))).status, 400);
+  assert.equal((await call(pub, "/queries", postBytes(new Uint8Array([9])))).body.error.code, "NOT_INITIALIZED");
   assert.equal((await call(pub, `/contracts/0x${"00".repeat(32)}`)).status, 404);
 
   // Strangers must not register the worker under their own operator, sign endpoints for their URLs, or feed it.

@@ -1,6 +1,6 @@
 /**
- * The contract routes of the HTTP API (.tmp/contract.md, "Contracts"), on a real pRuntime
- * server that a simulated chain syncs in process: /query, /contracts/<id>,
+ * The contract routes of the HTTP API (docs/interfaces.md, "Contracts"), on a real pRuntime
+ * server that a simulated chain syncs in process: /query, /queries, /contracts/<id>,
  * /contracts/<id>/results/<commandId> and the clusters on /info.
  */
 import { test } from "node:test";
@@ -9,11 +9,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blake2b256, devAccount, fromHex, toHex, utf8 } from "@phala-ts/primitives";
-import { clusterIdOf, contractIdOf } from "@phala-ts/runtime/phala";
+import { QueryBatchRequest, clusterIdOf, contractIdOf } from "@phala-ts/runtime/phala";
 import { PruntimeCore } from "../src/pruntime.ts";
 import { startPruntime, type RunningPruntime } from "../src/service.ts";
 import { ChainSim } from "./chain-sim.ts";
-import { LEDGER_CONTRACT, clusterEvent, command, initArgs, openQueryResponse, openResult, query } from "./contract-client.ts";
+import { LEDGER_CONTRACT, clusterEvent, command, initArgs, openQueryBatchAnswer, openQueryResponse, openResult, query } from "./contract-client.ts";
+import { QUERY_BATCH_BODY_BYTES_MAX } from "../src/limits.ts";
 import { MemorySealer, seededRandom } from "./memory-sealer.ts";
 import { silentLogger } from "../src/logger.ts";
 import { testRunner } from "./test-runner.ts";
@@ -108,6 +109,54 @@ test("contract routes: results, contract info, clusters on /info and encrypted q
   assert.equal(expired.body.error.code, "CERT_EXPIRED");
   assert.equal((await call(p, "/query", postBytes(new Uint8Array([1, 2])))).status, 400);
   assert.equal((await call(p, "/query")).status, 405);
+
+  // POST /queries: answers in order under one signature; a refused query is answered in its place.
+  const ecdh = p.core.keys.ecdhPublicKey;
+  const fresh = query(alice, ecdh, contract, { op: "note" }, "b1", { expiresAtMs: 120_000n });
+  const stale = query(alice, ecdh, contract, { op: "note" }, "b2", { expiresAtMs: 30_000n });
+  const nowhere = query(alice, ecdh, blake2b256(utf8("no contract")), { op: "note" }, "b3", { expiresAtMs: 120_000n });
+  const junk = new Uint8Array([1, 2]);
+  const batch = await call(p, "/queries", postBytes(QueryBatchRequest.codec.enc([fresh.request, stale.request, nowhere.request, fresh.request, junk])));
+  assert.equal(batch.status, 200);
+  assert.equal(batch.type, "application/octet-stream");
+  const item = (i: number, q: { queryId: Uint8Array; key: Uint8Array; request: Uint8Array; nonce: Uint8Array }) => openQueryBatchAnswer(batch.bytes, i, q, worker);
+  assert.equal(JSON.parse(item(0, fresh).answer!.outcome.output), MARKER);
+  assert.deepEqual(item(0, fresh).answer!.nonce, fresh.nonce);
+  const refusal = (i: number, q: Parameters<typeof item>[1]) => {
+    const r = item(i, q).refusal!;
+    return [r.status, r.code];
+  };
+  assert.deepEqual(refusal(1, stale), [401, "CERT_EXPIRED"]);
+  assert.deepEqual(refusal(2, nowhere), [404, "CONTRACT_NOT_FOUND"]);
+  assert.deepEqual(refusal(3, fresh), [409, "NONCE_REPLAYED"], "the same query twice in one batch is a replay");
+  assert.deepEqual(refusal(4, { ...fresh, queryId: blake2b256(junk) }), [400, "BAD_REQUEST"]);
+  // Whole batches that are not batches are refused as one.
+  for (const [body, pattern] of [
+    [junk, /does not decode as a SCALE QueryBatchRequest/],
+    [QueryBatchRequest.codec.enc([]), /holds 1 to 32 queries, this one 0/],
+    [QueryBatchRequest.codec.enc(Array(33).fill(junk)), /this one 33/],
+  ] as const) {
+    const r = await call(p, "/queries", postBytes(body));
+    assert.equal(r.status, 400);
+    assert.match(r.body.error.message, pattern);
+  }
+  assert.equal((await call(p, "/queries")).status, 405);
+  // A batch of queries that each run to their gas limit lets other requests in between them.
+  const spins = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => query(alice, ecdh, contract, { op: "spin" }, `spin ${i}`, { expiresAtMs: 120_000n }));
+  const order: string[] = [];
+  const spinning = call(p, "/queries", postBytes(QueryBatchRequest.codec.enc(spins.map((q) => q.request)))).then((r) => (order.push("batch"), r));
+  await new Promise((r) => setTimeout(r, 20));
+  const health = await call(p, "/health");
+  order.push("health");
+  const spun = await spinning;
+  assert.equal(health.status, 200);
+  assert.deepEqual(order, ["health", "batch"]);
+  for (const [i, q] of spins.entries()) {
+    const outcome = openQueryBatchAnswer(spun.bytes, i, q, worker).answer!.outcome;
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.error!.kind, /gas|time/);
+  }
+  assert.equal((await call(p, "/queries", postBytes(new Uint8Array(QUERY_BATCH_BODY_BYTES_MAX + 1)))).status, 413);
 
   // Sealed at rest: the marker the command carried is nowhere in the data directory.
   await p.close();

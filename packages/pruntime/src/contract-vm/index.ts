@@ -1,4 +1,4 @@
-/** The confidential-contract VM (ARCHITECTURE §7, contract ABI in .tmp/contract-abi.md). */
+/** The confidential-contract VM (ARCHITECTURE §7, contract ABI in docs/contract-abi.md). */
 export { ContractVm, type ContractVmOptions, type ContractVmModules, type ContractVmStats } from "./contract-vm.ts";
 export {
   CONTRACT_API_VERSION,

@@ -1,4 +1,4 @@
-/** What goes into and comes out of one contract call (contract ABI, /work/main/.tmp/contract-abi.md). */
+/** What goes into and comes out of one contract call (contract ABI, docs/contract-abi.md). */
 import type { ContractStorage } from "./storage-overlay.ts";
 
 /** Version of the contract ABI this VM implements (host interface, bundle format, value encoding). */

@@ -151,3 +151,45 @@ export const QueryResponse = T.struct(["phala_pallets", "wire", "QueryResponse"]
 export function queryResponseSigningPayload(queryId: Uint8Array, encrypted: Uint8Array): Uint8Array {
   return concatBytes(QUERY_RESPONSE_DOMAIN, queryId, encrypted);
 }
+
+/**
+ * Several queries to one worker in one request (`POST /queries`). Each item is the exact SCALE
+ * bytes of a QueryRequest, so its query id stays blake2b-256 of those bytes.
+ */
+export const QueryBatchRequest = T.vec(T.bytes);
+
+/** Why a worker refused one query of a batch: what `POST /query` would have answered as an HTTP error. */
+export const QueryRefusal = T.struct(["phala_pallets", "wire", "QueryRefusal"], {
+  /** The HTTP status `POST /query` gives this refusal (404 and 503 mean: ask another worker). */
+  status: T.u16,
+  code: T.str,
+  message: T.str,
+});
+export type QueryRefusalValue = Infer<typeof QueryRefusal>;
+
+/** One query's answer in a batch, in the order of the request. */
+export const QueryBatchAnswer = T.struct(["phala_pallets", "wire", "QueryBatchAnswer"], {
+  query_id: H256,
+  /** Ok: QueryAnswer sealed as in QueryResponse; Err: why this query was refused. */
+  result: T.result(EncryptedPayload, QueryRefusal),
+});
+export type QueryBatchAnswerValue = Infer<typeof QueryBatchAnswer>;
+export const QueryBatchAnswers = T.vec(QueryBatchAnswer);
+
+export const QUERY_BATCH_RESPONSE_DOMAIN = utf8("phala/query-batch-response/v1");
+/**
+ * One signature for the whole batch: the answers go back to the one client that sent the
+ * batch, and a signature over all of them costs the worker and the client one ed25519
+ * operation each instead of one per query.
+ */
+export const QueryBatchResponse = T.struct(["phala_pallets", "wire", "QueryBatchResponse"], {
+  worker: T.fixedBytes(32),
+  answers: QueryBatchAnswers,
+  /** ed25519 by the worker identity key over QUERY_BATCH_RESPONSE_DOMAIN ++ SCALE(answers). */
+  signature: T.fixedBytes(64),
+});
+export type QueryBatchResponseValue = Infer<typeof QueryBatchResponse>;
+
+export function queryBatchSigningPayload(answers: Uint8Array): Uint8Array {
+  return concatBytes(QUERY_BATCH_RESPONSE_DOMAIN, answers);
+}
