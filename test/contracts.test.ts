@@ -73,6 +73,10 @@ test("the note store: each account reads only its own notes", async () => {
   const b = JSON.stringify(await notes.query(bob, { op: "list" }));
   assert.ok(a.includes(MARKERS.alice) && !a.includes(MARKERS.bob), a);
   assert.ok(b.includes(MARKERS.bob) && !b.includes(MARKERS.alice), b);
+  // Queries in flight together travel to a worker as one batch; each answer is still its asker's alone.
+  const worker = net.members[1].info.identityKey;
+  const together = await Promise.all([alice, bob, alice, bob].map((who) => notes.query(who, { op: "list" }, { worker })));
+  assert.deepEqual(together.map((o) => JSON.stringify(o)), [a, b, a, b]);
 });
 
 test("the confidential token: balances move and only their holder sees them", async () => {

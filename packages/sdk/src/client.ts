@@ -19,9 +19,11 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RESULT_TIMEOUT_MS,
   DEFAULT_SALT_BYTES,
+  DEFAULT_QUERY_BATCH_MAX,
   DEFAULT_WORKER_TIMEOUT_MS,
   POLL_INTERVAL_MS,
 } from "./limits.ts";
+import { QueryBatcher } from "./query-batcher.ts";
 import { QueryCertificateCache } from "./query-certificate.ts";
 import { randomBytes } from "./random.ts";
 import { awaitCommandResult, type ReachableWorker } from "./result-poll.ts";
@@ -51,6 +53,11 @@ export interface PhalaClientOptions {
   fetch?: FetchLike;
   /** Unix ms clock for query certificate lifetimes; `Date.now` by default. */
   now?: () => number;
+  /**
+   * Queries to one worker in flight together are sent as one batch of at most this many,
+   * answered under one signature (default 8; 1 sends every query on its own).
+   */
+  queryBatchMax?: number;
 }
 
 /** Resolved options; what PhalaContract reads. */
@@ -196,6 +203,7 @@ export class PhalaClient {
   readonly transactionVersion: number;
   readonly settings: ClientSettings;
   readonly certificates: QueryCertificateCache;
+  readonly queryBatcher: QueryBatcher;
   /** Per-account chains of submissions, so two sends from one account never take the same nonce. */
   readonly #accountLocks = new Map<string, Promise<unknown>>();
   /**
@@ -206,8 +214,9 @@ export class PhalaClient {
   #headReads: Map<string, Promise<Uint8Array | undefined>> | undefined;
   #headEpoch = 0;
 
-  private constructor(rpc: RpcClient, genesisHash: Uint8Array, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings) {
+  private constructor(rpc: RpcClient, genesisHash: Uint8Array, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings, queryBatcher: QueryBatcher) {
     this.rpc = rpc;
+    this.queryBatcher = queryBatcher;
     this.genesisHash = genesisHash;
     this.specVersion = version.specVersion;
     this.transactionVersion = version.transactionVersion;
@@ -229,6 +238,7 @@ export class PhalaClient {
       fetch: fetchImpl,
       now: opts.now ?? Date.now,
     };
+    const queryBatcher = new QueryBatcher(opts.queryBatchMax ?? DEFAULT_QUERY_BATCH_MAX, { fetch: settings.fetch, timeoutMs: settings.workerTimeoutMs });
     const rpc = await RpcClient.connect({ url: nodeUrl, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, webSocket: opts.webSocket ?? (await defaultWebSocketFactory()) });
     try {
       const [genesis, version] = await Promise.all([rpc.request("chain_getBlockHash", [0]), rpc.request("state_getRuntimeVersion")]);
@@ -236,7 +246,7 @@ export class PhalaClient {
       if (typeof v?.specVersion !== "number" || typeof v.transactionVersion !== "number") {
         throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", "state_getRuntimeVersion answered without specVersion and transactionVersion; is this a Phala node?");
       }
-      const client = new PhalaClient(rpc, hexField("chain_getBlockHash", genesis, 32), { specVersion: v.specVersion, transactionVersion: v.transactionVersion }, settings);
+      const client = new PhalaClient(rpc, hexField("chain_getBlockHash", genesis, 32), { specVersion: v.specVersion, transactionVersion: v.transactionVersion }, settings, queryBatcher);
       await client.#followFinalized();
       return client;
     } catch (e) {

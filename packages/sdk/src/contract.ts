@@ -4,7 +4,7 @@
  * worker, its signed answer checked against chain state).
  */
 import { bytesEqual, type KeyPair } from "@phala-ts/primitives";
-import { QueryResponse, type WorkerInfoValue } from "@phala-ts/runtime/phala";
+import { QueryResponse, type CallOutcomeValue, type WorkerInfoValue } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
 import { callResult, type CallResult } from "./call-outcome.ts";
 import type { ClientSettings, ContractDetails, PhalaClient } from "./client.ts";
@@ -13,9 +13,10 @@ import { PhalaSdkError } from "./errors.ts";
 import { hex, idBytes, type Hex, type IdLike } from "./ids.ts";
 import { jsonBytes, type Json } from "./json.ts";
 import { DEFAULT_QUERY_CERT_TTL_MS } from "./limits.ts";
+import type { WorkerAnswer } from "./query-batcher.ts";
 import { awaitCommandResult, rotated, type ReachableWorker } from "./result-poll.ts";
-import { openQueryResponse, sealCommand, sealQuery, type QueryResponseValue } from "./wire-crypto.ts";
-import { postQuery } from "./worker-client.ts";
+import { openQueryBatchAnswer, openQueryResponse, sealCommand, sealQuery, type QueryResponseValue } from "./wire-crypto.ts";
+import { joinUrl, refusedError } from "./worker-client.ts";
 
 export interface SendOptions {
   gasLimit: bigint | number;
@@ -55,6 +56,16 @@ interface QueryRoute {
   clusterWorkers: readonly Uint8Array[];
   /** `PhalaRegistry.Workers` of each candidate, by public key. */
   registered: Map<string, WorkerInfoValue>;
+}
+
+/**
+ * A worker that is down, busy or not synced up to the contract yet is skipped for the next
+ * candidate; an answer that fails verification is never retried away.
+ */
+function isRetryable(e: unknown): e is PhalaSdkError {
+  if (!(e instanceof PhalaSdkError)) return false;
+  const status = e.details?.status;
+  return e.code === "WORKER_UNREACHABLE" || (e.code === "WORKER_HTTP_ERROR" && (status === 404 || status === 503));
 }
 
 export class PhalaContract {
@@ -191,45 +202,52 @@ export class PhalaContract {
       if (opts.endpoint !== undefined) candidates = [{ ...candidates[0], url: opts.endpoint }];
     }
     const cert = this.#client.certificates.get(signer, ttlMs);
-    const http = { fetch: this.#settings.fetch, timeoutMs: this.#settings.workerTimeoutMs };
     let lastError: PhalaSdkError | undefined;
     for (const w of candidates) {
       const envelopeKeys = this.#client.certificates.envelopeKeys;
       const sealed = sealQuery({ contractId: this.#id, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: w.ecdhPubkey, input, envelopeKeys });
-      let bytes: Uint8Array;
+      let answer: WorkerAnswer;
       try {
-        bytes = await postQuery(w.url, sealed.request, http);
+        answer = await this.#client.queryBatcher.post(w.url, sealed.request);
       } catch (e) {
-        // A worker that is down, busy or not synced up to the contract yet is skipped; an answer
-        // that fails verification is never retried away.
-        const status = e instanceof PhalaSdkError ? e.details?.status : undefined;
-        if (e instanceof PhalaSdkError && (e.code === "WORKER_UNREACHABLE" || (e.code === "WORKER_HTTP_ERROR" && (status === 404 || status === 503)))) {
+        if (isRetryable(e)) {
           lastError = e;
           continue;
         }
         throw e;
       }
-      let response: QueryResponseValue;
-      try {
-        response = decodeExact(QueryResponse, bytes);
-      } catch (e) {
-        throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${w.url} answered bytes that are not a QueryResponse; its pRuntime is incompatible with this SDK`, { cause: e });
-      }
+      const opening = { queryId: sealed.queryId, nonce: sealed.nonce, ephemeralPrivateKey: cert.ephemeralPrivateKey, clusterWorkers: route.clusterWorkers, envelopeKeys };
       // Membership and registration from chain state (as of the route's block), never from the worker.
-      const registeredWorker = route.registered.get(hex(response.worker)) ?? (await this.#client.worker(response.worker));
-      const outcome = openQueryResponse({
-        response,
-        queryId: sealed.queryId,
-        nonce: sealed.nonce,
-        ephemeralPrivateKey: cert.ephemeralPrivateKey,
-        registeredWorker,
-        clusterWorkers: route.clusterWorkers,
-        envelopeKeys,
-      });
-      if (!bytesEqual(response.worker, w.pubkey)) {
-        throw new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(response.worker)}, not by ${hex(w.pubkey)} that the query was encrypted to; it is refused`);
+      const registered = async (worker: Uint8Array) => route.registered.get(hex(worker)) ?? (await this.#client.worker(worker));
+      let signer: Uint8Array;
+      let outcome: CallOutcomeValue;
+      if (answer.kind === "single") {
+        let response: QueryResponseValue;
+        try {
+          response = decodeExact(QueryResponse, answer.bytes);
+        } catch (e) {
+          throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${w.url} answered bytes that are not a QueryResponse; its pRuntime is incompatible with this SDK`, { cause: e });
+        }
+        signer = response.worker;
+        outcome = openQueryResponse({ ...opening, response, registeredWorker: await registered(signer) });
+      } else {
+        signer = answer.receipt.worker;
+        const opened = openQueryBatchAnswer({ ...opening, receipt: answer.receipt, index: answer.index, registeredWorker: await registered(signer) });
+        if (!opened.ok) {
+          const { status, code, message } = opened.refusal;
+          const refused = refusedError(joinUrl(w.url, "/queries"), status, code, message);
+          if (isRetryable(refused)) {
+            lastError = refused;
+            continue;
+          }
+          throw refused;
+        }
+        outcome = opened.outcome;
       }
-      return { ...callResult(outcome, "query"), worker: hex(response.worker) };
+      if (!bytesEqual(signer, w.pubkey)) {
+        throw new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(signer)}, not by ${hex(w.pubkey)} that the query was encrypted to; it is refused`);
+      }
+      return { ...callResult(outcome, "query"), worker: hex(signer) };
     }
     throw lastError ?? new PhalaSdkError("NO_WORKER_ENDPOINT", "worker", "no worker to query");
   }

@@ -27,7 +27,7 @@ export type { Hex, IdLike } from "./ids.ts";
 export type { Json } from "./json.ts";
 export { createQueryCertificate, QueryCertificateCache } from "./query-certificate.ts";
 export type { CertifiedKey } from "./query-certificate.ts";
-export { sealInitArgs, sealCommand, openCommandResult, sealQuery, openQueryResponse } from "./wire-crypto.ts";
+export { sealInitArgs, sealCommand, openCommandResult, sealQuery, openQueryResponse, readQueryBatchResponse, openQueryBatchAnswer } from "./wire-crypto.ts";
 export type {
   SealInitArgsParams,
   SealCommandParams,
@@ -36,6 +36,9 @@ export type {
   SealQueryParams,
   SealedQuery,
   OpenQueryResponseParams,
+  QueryBatchReceipt,
+  OpenQueryBatchAnswerParams,
+  QueryBatchAnswerOpened,
   CommandResultValue,
   QueryResponseValue,
 } from "./wire-crypto.ts";
@@ -48,4 +51,6 @@ export {
   DEFAULT_CONTRACT_KEY_TIMEOUT_MS,
   DEFAULT_RESULT_TIMEOUT_MS,
   DEFAULT_WORKER_TIMEOUT_MS,
+  DEFAULT_QUERY_BATCH_MAX,
+  QUERY_BATCH_MAX,
 } from "./limits.ts";

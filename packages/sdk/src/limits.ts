@@ -44,3 +44,13 @@ export const DEFAULT_SALT_BYTES = 16;
 
 /** Envelope keys kept between certificates' ephemeral keys and workers (two per pair, 32 bytes each). */
 export const QUERY_ENVELOPE_KEYS_MAX = 256;
+
+/** Queries in one `POST /queries` batch at most: what a worker takes (its QUERY_BATCH_ITEMS_MAX). */
+export const QUERY_BATCH_MAX = 32;
+/**
+ * Default queries per batch: with more in flight to one worker, several batches are on the wire
+ * at once, so the worker answers one while the SDK opens the last and seals the next.
+ */
+export const DEFAULT_QUERY_BATCH_MAX = 8;
+/** Endpoints remembered as answering queries one by one only (older pRuntimes); forgotten all at once past this. */
+export const UNBATCHED_ENDPOINTS_MAX = 256;

@@ -14,16 +14,21 @@ import {
   EncryptedPayload,
   InitPlaintext,
   QueryAnswer,
+  QueryBatchResponse,
   QueryPlaintext,
   QueryRequest,
   QueryResponse,
   WireLabels,
   commandIdOf,
+  queryBatchSigningPayload,
   queryIdOf,
   queryResponseSigningPayload,
   type CallOutcomeValue,
   type EncryptedPayloadValue,
+  type QueryBatchAnswerValue,
+  type QueryBatchResponseValue,
   type QueryCertificateValue,
+  type QueryRefusalValue,
   type WorkerInfoValue,
 } from "@phala-ts/runtime/phala";
 import { decodeExact, type Infer } from "@phala-ts/runtime/types";
@@ -35,6 +40,8 @@ export type CommandResultValue = Infer<typeof CommandResult>;
 export type QueryResponseValue = Infer<typeof QueryResponse>;
 
 const X25519_KEY_BYTES = 32;
+const WORKER_KEY_BYTES = 32;
+const SIGNATURE_BYTES = 64;
 
 function toPayload(e: Envelope): EncryptedPayloadValue {
   return { sender_pubkey: e.senderPublicKey, iv: e.nonce, ciphertext: e.ciphertext };
@@ -229,27 +236,89 @@ export interface OpenQueryResponseParams {
  */
 export function openQueryResponse(p: OpenQueryResponseParams): CallOutcomeValue {
   const r = p.response;
-  const worker = toHex(r.worker);
+  return acceptAnswer(p, {
+    worker: r.worker,
+    queryId: r.query_id,
+    encrypted: r.encrypted,
+    signed: () => verifyEd25519(r.worker, queryResponseSigningPayload(r.query_id, EncryptedPayload.codec.enc(r.encrypted)), r.signature),
+  });
+}
+
+/** A decoded QueryBatchResponse with its one signature checked against the key it names (not yet against chain state). */
+export interface QueryBatchReceipt {
+  worker: Uint8Array;
+  answers: QueryBatchAnswerValue[];
+  signatureValid: boolean;
+}
+
+/** Decodes a SCALE QueryBatchResponse and verifies its signature once for all its answers; undefined if the bytes are not one. */
+export function readQueryBatchResponse(bytes: Uint8Array): QueryBatchReceipt | undefined {
+  let response: QueryBatchResponseValue;
+  try {
+    response = decodeExact(QueryBatchResponse, bytes);
+  } catch {
+    return undefined;
+  }
+  // The struct is worker ++ answers ++ signature, so the signed answers are the bytes between.
+  const answers = bytes.subarray(WORKER_KEY_BYTES, bytes.length - SIGNATURE_BYTES);
+  return { worker: response.worker, answers: response.answers, signatureValid: verifyEd25519(response.worker, queryBatchSigningPayload(answers), response.signature) };
+}
+
+export interface OpenQueryBatchAnswerParams extends Omit<OpenQueryResponseParams, "response"> {
+  receipt: QueryBatchReceipt;
+  /** This query's place in the batch it was sent in. */
+  index: number;
+}
+
+export type QueryBatchAnswerOpened = { ok: true; outcome: CallOutcomeValue } | { ok: false; refusal: QueryRefusalValue };
+
+/**
+ * Accepts one answer of a batch on the same terms as openQueryResponse: the batch's signer is
+ * registered and in the contract's cluster, its signature over all answers verifies, and this
+ * answer is for this query, from that worker's x25519 key, with this query's nonce. A refusal
+ * comes back as the worker gave it (the status and code `POST /query` would have answered).
+ */
+export function openQueryBatchAnswer(p: OpenQueryBatchAnswerParams): QueryBatchAnswerOpened {
+  const answer = p.receipt.answers[p.index];
+  const details = { worker: toHex(p.receipt.worker), query: toHex(p.queryId) };
+  if (answer === undefined) throw unverified("the batch answer has no answer for this query; it is refused", details);
+  const { result } = answer;
+  if (result.tag === "Ok") return { ok: true, outcome: acceptAnswer(p, { worker: p.receipt.worker, queryId: answer.query_id, encrypted: result.value, signed: () => p.receipt.signatureValid }) };
+  if (!bytesEqual(answer.query_id, p.queryId)) {
+    throw unverified("the batch answer refuses another query than this one (a replayed or misrouted answer); it is refused", { ...details, answered: toHex(answer.query_id) });
+  }
+  return { ok: false, refusal: result.value };
+}
+
+interface SignedAnswer {
+  worker: Uint8Array;
+  queryId: Uint8Array;
+  encrypted: EncryptedPayloadValue;
+  /** Whether the worker's signature covering this answer verifies with `worker`. */
+  signed: () => boolean;
+}
+
+function acceptAnswer(p: Omit<OpenQueryResponseParams, "response">, a: SignedAnswer): CallOutcomeValue {
+  const worker = toHex(a.worker);
   const details = { worker, query: toHex(p.queryId) };
-  if (!p.registeredWorker || !bytesEqual(p.registeredWorker.pubkey, r.worker)) {
+  if (!p.registeredWorker || !bytesEqual(p.registeredWorker.pubkey, a.worker)) {
     throw unverified(`the answer is signed as worker ${worker}, which is not registered on chain; it is refused`, details);
   }
-  if (!p.clusterWorkers.some((w) => bytesEqual(w, r.worker))) {
+  if (!p.clusterWorkers.some((w) => bytesEqual(w, a.worker))) {
     throw unverified(`the answer comes from worker ${worker}, which is not a member of the contract's cluster; it is refused`, details);
   }
-  const encrypted = EncryptedPayload.codec.enc(r.encrypted);
-  if (!verifyEd25519(r.worker, queryResponseSigningPayload(r.query_id, encrypted), r.signature)) {
+  if (!a.signed()) {
     throw unverified(`the answer's signature does not verify with worker ${worker}'s registered identity key; it is forged or altered and is refused`, details);
   }
-  if (!bytesEqual(r.query_id, p.queryId)) {
-    throw unverified("the answer is for another query (a replayed or misrouted answer); it is refused", { ...details, answered: toHex(r.query_id) });
+  if (!bytesEqual(a.queryId, p.queryId)) {
+    throw unverified("the answer is for another query (a replayed or misrouted answer); it is refused", { ...details, answered: toHex(a.queryId) });
   }
-  if (!bytesEqual(r.encrypted.sender_pubkey, p.registeredWorker.ecdh_pubkey)) {
+  if (!bytesEqual(a.encrypted.sender_pubkey, p.registeredWorker.ecdh_pubkey)) {
     throw unverified(`the answer is not encrypted from worker ${worker}'s registered x25519 key; it is refused`, details);
   }
   let plain: Uint8Array;
   try {
-    const envelope = toEnvelope(r.encrypted);
+    const envelope = toEnvelope(a.encrypted);
     plain = p.envelopeKeys
       ? openWithKey(p.envelopeKeys.key(x25519KeyPair(p.ephemeralPrivateKey), envelope.senderPublicKey, WireLabels.queryResponse, "from"), p.queryId, envelope)
       : openEnvelope({ recipientPrivateKey: p.ephemeralPrivateKey, label: WireLabels.queryResponse, associatedData: p.queryId, envelope });

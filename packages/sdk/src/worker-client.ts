@@ -1,10 +1,11 @@
 /**
- * HTTP to a worker's pRuntime (`.tmp/contract.md`, pRuntime HTTP API): queries and command
+ * HTTP to a worker's pRuntime (docs/interfaces.md, "pRuntime HTTP API"): queries and command
  * results. Everything a worker answers is untrusted here; callers verify it.
  * Encrypted things travel as binary SCALE (ARCHITECTURE §5); a JSON body carrying the same
  * bytes as hex is read too.
  */
 import { HexError, fromHex, toHex } from "@phala-ts/primitives";
+import { QueryBatchRequest } from "@phala-ts/runtime/phala";
 import { PhalaSdkError, errorMessage } from "./errors.ts";
 import { WORKER_RESPONSE_BYTES_MAX } from "./limits.ts";
 
@@ -20,18 +21,18 @@ export interface WorkerRequestOptions {
 /** Fields of a JSON answer that may carry the SCALE bytes as hex. */
 const HEX_FIELDS = ["response", "result", "scale", "data"] as const;
 
-function joinUrl(base: string, path: string): string {
+export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, "") + path;
 }
 
-async function readBounded(res: ResponseLike, url: string): Promise<Uint8Array> {
+async function readBounded(res: ResponseLike, url: string, max = WORKER_RESPONSE_BYTES_MAX): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > WORKER_RESPONSE_BYTES_MAX) {
-    throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${url} answered ${declared} bytes, over the ${WORKER_RESPONSE_BYTES_MAX}-byte limit`);
+  if (Number.isFinite(declared) && declared > max) {
+    throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${url} answered ${declared} bytes, over the ${max}-byte limit`);
   }
   const body = new Uint8Array(await res.arrayBuffer());
-  if (body.length > WORKER_RESPONSE_BYTES_MAX) {
-    throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${url} answered ${body.length} bytes, over the ${WORKER_RESPONSE_BYTES_MAX}-byte limit`);
+  if (body.length > max) {
+    throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", `the worker at ${url} answered ${body.length} bytes, over the ${max}-byte limit`);
   }
   return body;
 }
@@ -46,6 +47,11 @@ function workerError(url: string, status: number, body: Uint8Array): PhalaSdkErr
   } catch {
     // Not the JSON error shape; the status alone is reported.
   }
+  return refusedError(url, status, workerCode, workerMessage);
+}
+
+/** What a worker's refusal becomes: an HTTP error answer, or a refused query inside a batch answer (same status and code). */
+export function refusedError(url: string, status: number, workerCode: string | undefined, workerMessage: string | undefined): PhalaSdkError {
   const said = workerMessage ? `: ${workerCode ? `[${workerCode}] ` : ""}${workerMessage}` : "";
   return new PhalaSdkError("WORKER_HTTP_ERROR", "worker", `the worker at ${url} answered HTTP ${status}${said}`, { details: { url, status, workerCode, workerMessage } });
 }
@@ -81,6 +87,18 @@ export async function postQuery(endpoint: string, request: Uint8Array, o: Worker
   const url = joinUrl(endpoint, "/query");
   const res = await send(url, { method: "POST", headers: { "content-type": "application/octet-stream", accept: "application/octet-stream" }, body: request }, o);
   const body = await readBounded(res, url);
+  if (!res.ok) throw workerError(url, res.status, body);
+  return scaleOf(res, body, url);
+}
+
+/**
+ * `POST /queries` with a SCALE QueryBatchRequest of the given QueryRequests; returns the SCALE
+ * QueryBatchResponse bytes (unverified). Each answer may be as large as a single one.
+ */
+export async function postQueryBatch(endpoint: string, requests: readonly Uint8Array[], o: WorkerRequestOptions): Promise<Uint8Array> {
+  const url = joinUrl(endpoint, "/queries");
+  const res = await send(url, { method: "POST", headers: { "content-type": "application/octet-stream", accept: "application/octet-stream" }, body: QueryBatchRequest.codec.enc([...requests]) }, o);
+  const body = await readBounded(res, url, WORKER_RESPONSE_BYTES_MAX * requests.length);
   if (!res.ok) throw workerError(url, res.status, body);
   return scaleOf(res, body, url);
 }

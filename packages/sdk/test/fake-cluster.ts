@@ -9,7 +9,12 @@ import { EncryptedPayload, InitPlaintext, PhalaRegistryStorage, PhatContractsSto
 import { decodeExact } from "@phala-ts/runtime/types";
 import { FakeNode, type CallVerdict, type DecodedCall } from "./fake-node.ts";
 import { FakeWorker } from "./fake-worker.ts";
-import { commandResult, openCommand, openQuery, outcome, queryResponse, workerInfo, workerKeys, type OpenedQuery, type WorkerKeys } from "./fake-worker-crypto.ts";
+import { commandResult, openCommand, openQuery, outcome, queryBatchResponse, queryResponse, workerInfo, workerKeys, type OpenedQuery, type WorkerKeys } from "./fake-worker-crypto.ts";
+
+/** What an honest fake worker answers a query: who asked and what. */
+function echoOf(q: OpenedQuery) {
+  return outcome({ for: `0x${Buffer.from(q.account).toString("hex")}`, input: JSON.parse(q.input) });
+}
 
 type Outcome = ReturnType<typeof outcome>;
 
@@ -66,6 +71,10 @@ export class FakeCluster {
     this.w1.onQuery = this.answering(this.member1);
     this.w2.onQuery = this.answering(this.member2);
     this.w3.onQuery = this.answering(this.outsider);
+    this.w1.onQueryBatch = this.answeringBatch(this.member1);
+    this.w2.onQueryBatch = this.answeringBatch(this.member2);
+    this.w3.onQueryBatch = this.answeringBatch(this.outsider);
+    for (const w of [this.w1, this.w2, this.w3]) w.batches.length = 0;
   }
 
   /** A worker's /query handler: open the query, then answer `tweak(q)` or an echo of the request and the caller. */
@@ -73,7 +82,16 @@ export class FakeCluster {
     return (body: Uint8Array) => {
       const q = openQuery(body, worker);
       if (!q.certificateValid) return { status: 400, code: "BAD_SIGNATURE", message: "the query certificate's signature does not verify" };
-      return tweak(q) ?? queryResponse(q, outcome({ for: `0x${Buffer.from(q.account).toString("hex")}`, input: JSON.parse(q.input) }), worker);
+      return tweak(q) ?? queryResponse(q, echoOf(q), worker);
+    };
+  }
+
+  /** A worker's /queries handler: open each query, then answer `tweak(queries)` or each an echo of its request and caller. */
+  answeringBatch(worker: WorkerKeys, tweak: (qs: OpenedQuery[]) => Uint8Array | undefined = () => undefined) {
+    return (requests: Uint8Array[]) => {
+      const qs = requests.map((r) => openQuery(r, worker));
+      const refused = { status: 401, code: "BAD_SIGNATURE", message: "the query certificate's signature does not verify" };
+      return tweak(qs) ?? queryBatchResponse(qs.map((q) => (q.certificateValid ? { q, outcome: echoOf(q) } : { queryId: q.queryId, refusal: refused })), worker);
     };
   }
 

@@ -19,14 +19,19 @@ import {
   CommandResult,
   EncryptedPayload,
   QueryAnswer,
+  QueryBatchAnswers,
+  QueryBatchResponse,
   QueryPlaintext,
   QueryRequest,
   QueryResponse,
   WireLabels,
+  queryBatchSigningPayload,
   queryCertificatePayload,
   queryIdOf,
   queryResponseSigningPayload,
   type CallOutcomeValue,
+  type EncryptedPayloadValue,
+  type QueryBatchAnswerValue,
   type WorkerInfoValue,
 } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
@@ -124,8 +129,7 @@ export interface AnswerTweaks {
   senderPrivateKey?: Uint8Array;
 }
 
-/** The SCALE QueryResponse a worker answers, optionally forged in one way. */
-export function queryResponse(q: OpenedQuery, o: CallOutcomeValue, worker: WorkerKeys, t: AnswerTweaks = {}): Uint8Array {
+function sealAnswer(q: OpenedQuery, o: CallOutcomeValue, worker: WorkerKeys, t: AnswerTweaks): { queryId: Uint8Array; encrypted: EncryptedPayloadValue } {
   const queryId = t.queryId ?? q.queryId;
   const env = sealEnvelope({
     recipientPublicKey: q.ephemeralPubkey,
@@ -134,7 +138,29 @@ export function queryResponse(q: OpenedQuery, o: CallOutcomeValue, worker: Worke
     plaintext: QueryAnswer.codec.enc({ nonce: t.nonce ?? q.nonce, outcome: o }),
     senderPrivateKey: t.senderPrivateKey ?? worker.ecdh.privateKey,
   });
-  const encrypted = { sender_pubkey: env.senderPublicKey, iv: env.nonce, ciphertext: env.ciphertext };
+  return { queryId, encrypted: { sender_pubkey: env.senderPublicKey, iv: env.nonce, ciphertext: env.ciphertext } };
+}
+
+/** The SCALE QueryResponse a worker answers, optionally forged in one way. */
+export function queryResponse(q: OpenedQuery, o: CallOutcomeValue, worker: WorkerKeys, t: AnswerTweaks = {}): Uint8Array {
+  const { queryId, encrypted } = sealAnswer(q, o, worker, t);
   const signature = ed25519Sign(t.signWith ?? worker.identitySeed, queryResponseSigningPayload(queryId, EncryptedPayload.codec.enc(encrypted)));
   return QueryResponse.codec.enc({ query_id: queryId, worker: t.claimWorker ?? worker.identity, encrypted, signature });
+}
+
+/** One answer of a batch: a sealed outcome (optionally forged in one way), or a refusal of the query with this id. */
+export type BatchItem =
+  | { q: OpenedQuery; outcome: CallOutcomeValue; tweaks?: AnswerTweaks }
+  | { queryId: Uint8Array; refusal: { status: number; code: string; message: string } };
+
+/** The SCALE QueryBatchResponse a worker answers: the items in order under one signature (`signWith`, `claimWorker` forge it). */
+export function queryBatchResponse(items: BatchItem[], worker: WorkerKeys, t: Pick<AnswerTweaks, "signWith" | "claimWorker"> = {}): Uint8Array {
+  const answers: QueryBatchAnswerValue[] = items.map((item) => {
+    if ("refusal" in item) return { query_id: item.queryId, result: { tag: "Err", value: item.refusal } };
+    const { queryId, encrypted } = sealAnswer(item.q, item.outcome, worker, item.tweaks ?? {});
+    return { query_id: queryId, result: { tag: "Ok", value: encrypted } };
+  });
+  const encoded = QueryBatchAnswers.codec.enc(answers);
+  const signature = ed25519Sign(t.signWith ?? worker.identitySeed, queryBatchSigningPayload(encoded));
+  return QueryBatchResponse.codec.enc({ worker: t.claimWorker ?? worker.identity, answers, signature });
 }

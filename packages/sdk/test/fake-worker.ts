@@ -1,15 +1,23 @@
-/** A fake pRuntime HTTP API for SDK tests: `POST /query` and command results, with the answers a test chooses. */
+/** A fake pRuntime HTTP API for SDK tests: `POST /query`, `POST /queries` and command results, with the answers a test chooses. */
 import { createServer, type Server } from "node:http";
 import { once } from "node:events";
 import { toHex } from "@phala-ts/primitives";
+import { QueryBatchRequest } from "@phala-ts/runtime/phala";
+import { decodeExact } from "@phala-ts/runtime/types";
+
+type Refusal = { status: number; code: string; message: string };
 
 export class FakeWorker {
   /** Served command results by `<contract hex>/<command hex>`. */
   readonly results = new Map<string, Uint8Array>();
   /** Answers a query's SCALE body with SCALE bytes, or an HTTP error. */
-  onQuery: (body: Uint8Array) => Uint8Array | { status: number; code: string; message: string } = () => ({ status: 500, code: "NO_HANDLER", message: "no query handler" });
+  onQuery: (body: Uint8Array) => Uint8Array | Refusal = () => ({ status: 500, code: "NO_HANDLER", message: "no query handler" });
+  /** Answers the QueryRequests of a `POST /queries` batch; undefined serves no such route (404), as a pRuntime older than batches. */
+  onQueryBatch: ((requests: Uint8Array[]) => Uint8Array | Refusal) | undefined;
   resultRequests = 0;
   queries = 0;
+  /** `POST /queries` requests, and the queries they carried. */
+  batches: number[] = [];
   /** Answer results as JSON `{ result: hex }` instead of binary. */
   jsonResults = false;
   readonly #server: Server;
@@ -45,6 +53,16 @@ export class FakeWorker {
         if (req.method === "POST" && req.url === "/query") {
           w.queries++;
           const a = w.onQuery(body);
+          if (a instanceof Uint8Array) {
+            res.writeHead(200, { "content-type": "application/octet-stream" });
+            return res.end(a);
+          }
+          return error(a.status, a.code, a.message);
+        }
+        if (req.method === "POST" && req.url === "/queries" && w.onQueryBatch) {
+          const requests = decodeExact(QueryBatchRequest, body);
+          w.batches.push(requests.length);
+          const a = w.onQueryBatch(requests);
           if (a instanceof Uint8Array) {
             res.writeHead(200, { "content-type": "application/octet-stream" });
             return res.end(a);

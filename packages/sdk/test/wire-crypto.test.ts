@@ -5,8 +5,8 @@ import { CommandResult, EncryptedPayload, InitPlaintext, QueryResponse, WireLabe
 
 const SENDER = new Uint8Array(32).fill(0xa1);
 import { decodeExact } from "@phala-ts/runtime/types";
-import { PhalaSdkError, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
-import { commandResult, failure, openCommand, openQuery, outcome, queryResponse, workerInfo, workerKeys } from "./fake-worker-crypto.ts";
+import { PhalaSdkError, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryBatchAnswer, openQueryResponse, readQueryBatchResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
+import { commandResult, failure, openCommand, openQuery, outcome, queryBatchResponse, queryResponse, workerInfo, workerKeys } from "./fake-worker-crypto.ts";
 
 const contractId = blake2b256(utf8("contract"));
 const contractEcdh = x25519KeyPair(new Uint8Array(32).fill(7));
@@ -172,4 +172,35 @@ test("a query answer is refused when forged, from outside the cluster, from an u
   assert.throws(() => verify(QueryResponse.codec.enc({ ...r, encrypted: { ...r.encrypted, ciphertext: c } })), refused("RESPONSE_UNVERIFIED", /forged or altered/));
   // The genuine answer, once the worker left the cluster on chain.
   assert.throws(() => verify(queryResponse(q, o, member), []), refused("RESPONSE_UNVERIFIED", /not a member/));
+});
+
+test("a batch answer is signed once for all its answers; each is accepted only for its own query", () => {
+  const { member, outsider, cert, sealed, q } = queryFixture();
+  const other = sealQuery({ contractId, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: member.ecdh.publicKey, input: utf8("{}") });
+  const q2 = openQuery(other.request, member);
+  const refusal = { status: 409, code: "NONCE_REPLAYED", message: "this query nonce was already used" };
+  const bytes = queryBatchResponse([{ q, outcome: outcome({ n: 1 }) }, { queryId: q2.queryId, refusal }], member);
+  const receipt = readQueryBatchResponse(bytes)!;
+  assert.equal(receipt.signatureValid, true);
+  const open = (r = receipt, index = 0, s = sealed, clusterWorkers = [member.identity]) =>
+    openQueryBatchAnswer({ receipt: r, index, queryId: s.queryId, nonce: s.nonce, ephemeralPrivateKey: cert.ephemeralPrivateKey, registeredWorker: workerInfo(member), clusterWorkers });
+  assert.deepEqual(open(), { ok: true, outcome: outcome({ n: 1 }) });
+  assert.deepEqual(open(receipt, 1, other), { ok: false, refusal });
+  // Each answer belongs to its own query: not to another one's, refused or not.
+  assert.throws(() => open(receipt, 1), refused("RESPONSE_UNVERIFIED", /refuses another query/));
+  assert.throws(() => open(receipt, 0, other), refused("RESPONSE_UNVERIFIED", /another query/));
+  assert.throws(() => open(receipt, 2), refused("RESPONSE_UNVERIFIED", /no answer for this query/));
+  assert.throws(() => open(receipt, 0, sealed, [outsider.identity]), refused("RESPONSE_UNVERIFIED", /not a member/));
+  // One byte changed anywhere in the answers breaks the one signature.
+  // Byte 40 is in the first answer's query id, the other in the refusal's message: both still decode.
+  for (const at of [40, bytes.length - 70]) {
+    const altered = bytes.slice();
+    altered[at] ^= 0x01;
+    const r = readQueryBatchResponse(altered);
+    assert.ok(r !== undefined, `byte ${at}`);
+    assert.equal(r.signatureValid, false, `byte ${at}`);
+    assert.throws(() => open(r), (e: unknown) => e instanceof PhalaSdkError && e.code === "RESPONSE_UNVERIFIED");
+  }
+  assert.equal(readQueryBatchResponse(bytes.subarray(0, bytes.length - 1)), undefined);
+  assert.equal(readQueryBatchResponse(utf8("not a batch")), undefined);
 });
