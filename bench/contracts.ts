@@ -5,7 +5,9 @@
  *    warm-up run, then the best of two;
  *  - query round trip p50 / p99 (sequential, after as many untimed warm-up queries) and
  *    queries per second (16 in flight, best of two 3 s bursts) against one worker, through the
- *    SDK, every answer decrypted and verified;
+ *    SDK, every answer decrypted and verified. The SDK sends queries in flight together as
+ *    batches (`POST /queries`, one signature each); the same bursts with batching off
+ *    (`queryBatchMax: 1`, every query its own request and signature) are reported beside;
  *  - the time from starting `phala dev` to the first successful query (build, deploy, query).
  */
 import { spawn } from "node:child_process";
@@ -38,7 +40,16 @@ export interface ContractBenchResult {
   commands: number;
   /** Every timed run's rate, warm-up first. */
   commandRuns: number[];
-  query: { p50Ms: number; p99Ms: number; samples: number; queriesPerSecond: number; burstsPerSecond: number[] };
+  query: {
+    p50Ms: number;
+    p99Ms: number;
+    samples: number;
+    queriesPerSecond: number;
+    burstsPerSecond: number[];
+    /** The same bursts with every query its own request (`queryBatchMax: 1`). */
+    unbatchedQueriesPerSecond: number;
+    unbatchedBurstsPerSecond: number[];
+  };
   devStartToFirstQuerySeconds: number;
 }
 
@@ -99,9 +110,12 @@ export async function benchContracts(opts: { commands?: number; queries?: number
     rpc.close();
 
     // Queries through the SDK to one worker: sequential for latency, 16 in flight for rate.
-    log(`contracts: ${queries} warm-up queries, ${queries} sequential queries, then two 3 s bursts`);
+    log(`contracts: ${queries} warm-up queries, ${queries} sequential queries, then two 3 s bursts with batches and two without`);
     const notes = client.contract(id);
     const q = () => notes.query(alice, { op: "balance" }, { worker: worker.info.identityKey });
+    const unbatchedClient = await PhalaClient.connect(net.node.wsUrl, { queryBatchMax: 1 });
+    const unbatched = unbatchedClient.contract(id);
+    const qOneByOne = () => unbatched.query(alice, { op: "balance" }, { worker: worker.info.identityKey });
     // Untimed, as the transfer runs' warm-up: a worker that has served a while has its query path compiled.
     for (let i = 0; i < queries; i++) await q();
     const lat: number[] = [];
@@ -111,19 +125,21 @@ export async function benchContracts(opts: { commands?: number; queries?: number
       lat.push(performance.now() - s);
     }
     lat.sort((a, b) => a - b);
-    const burst = async (): Promise<number> => {
+    const burst = async (ask: () => Promise<unknown>): Promise<number> => {
       let done = 0;
       const burstEnd = performance.now() + 3000;
       const burstStart = performance.now();
       await Promise.all(Array.from({ length: 16 }, async () => {
         while (performance.now() < burstEnd) {
-          await q();
+          await ask();
           done++;
         }
       }));
       return Math.round(done / ((performance.now() - burstStart) / 1000));
     };
-    const bursts = [await burst(), await burst()];
+    const bursts = [await burst(q), await burst(q)];
+    const unbatchedBursts = [await burst(qOneByOne), await burst(qOneByOne)];
+    unbatchedClient.close();
     client.close();
     client = undefined;
     await net.stop();
@@ -134,7 +150,15 @@ export async function benchContracts(opts: { commands?: number; queries?: number
       commandsPerSecond: Math.max(...commandRuns.slice(1)),
       commands,
       commandRuns,
-      query: { p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), samples: lat.length, queriesPerSecond: Math.max(...bursts), burstsPerSecond: bursts },
+      query: {
+        p50Ms: round(percentile(lat, 50)),
+        p99Ms: round(percentile(lat, 99)),
+        samples: lat.length,
+        queriesPerSecond: Math.max(...bursts),
+        burstsPerSecond: bursts,
+        unbatchedQueriesPerSecond: Math.max(...unbatchedBursts),
+        unbatchedBurstsPerSecond: unbatchedBursts,
+      },
       devStartToFirstQuerySeconds: round(firstQuery),
     };
   } finally {

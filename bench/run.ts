@@ -9,7 +9,8 @@
  *  - pRuntime light-client sync in finalized blocks/s, empty and with 10 messages per block
  *    (goals 10,000/s and 2,000/s; Phala syncs about 10 blocks/s),
  *  - confidential contracts on a network of real processes: encrypted commands executed per
- *    second (goal 1,000), query p50 (goal 2 ms) and rate (goal 3,000/s) on one worker, and the
+ *    second (goal 1,000), query p50 (goal 2 ms) and rate (goal 3,000/s; queries in flight together
+ *    batched by the SDK, and with batching off beside) on one worker, and the
  *    time from starting `phala dev` to the first successful query (goal 15 s),
  *  - for comparison, the commands and queries one worker takes per second on one core, in process.
  *
