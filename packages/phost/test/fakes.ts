@@ -1,6 +1,6 @@
 /**
  * A fake node (JSON-RPC over a real `ws` server) and a fake pRuntime (node:http) that
- * follow .tmp/contract.md, for pHost's tests. They keep just enough state to check what
+ * follow docs/interfaces.md, for pHost's tests. They keep just enough state to check what
  * pHost sends: headers linked by hash, block bodies, SyncBatch decoding, a tiny storage map
  * (with per-block values for items such as System.Events) and a pool that refuses
  * duplicates with 1013 as the real one does.
