@@ -7,11 +7,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { HexError, fromHex, toHex } from "@phala-ts/primitives";
-import { SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
+import { ENDPOINT_BYTES_MAX, SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
 import { encodeEvidence, type AttestationProvider } from "@phala-ts/attestation";
 import { PruntimeError, SyncError, httpStatusOf } from "./errors.ts";
 import { decodeSyncBatch } from "./light-client.ts";
-import { ENDPOINT_URL_LENGTH_MAX, JSON_BODY_BYTES_MAX, QUERY_BATCH_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
+import { JSON_BODY_BYTES_MAX, QUERY_BATCH_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
 import type { Logger } from "./logger.ts";
 import type { PruntimeCore } from "./pruntime.ts";
 import { PRUNTIME_VERSION } from "./version.ts";
@@ -255,8 +255,9 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
       method: "GET",
       handle: async (_req, url) => {
         const endpoint = url.searchParams.get("url");
-        if (endpoint === null || endpoint.length === 0 || endpoint.length > ENDPOINT_URL_LENGTH_MAX) {
-          throw new PruntimeError("BAD_REQUEST", `url must be given, 1..${ENDPOINT_URL_LENGTH_MAX} characters`);
+        // No longer than the chain stores: a longer one would be signed only to fail on chain.
+        if (endpoint === null || endpoint.length === 0 || Buffer.byteLength(endpoint) > ENDPOINT_BYTES_MAX) {
+          throw new PruntimeError("BAD_REQUEST", `url must be given, 1..${ENDPOINT_BYTES_MAX} bytes of UTF-8 (the chain stores no longer endpoint)`);
         }
         const signed = core.signEndpoint(endpoint);
         return { payload: toHex(signed.encoded), signature: toHex(signed.signature) };

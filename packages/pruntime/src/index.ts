@@ -43,7 +43,6 @@ export { silentLogger, type Logger, type LogFields } from "./logger.ts";
 export {
   SYNC_BODY_BYTES_MAX,
   JSON_BODY_BYTES_MAX,
-  ENDPOINT_URL_LENGTH_MAX,
   EGRESS_PENDING_PER_ORIGIN_MAX,
   BEACON_RECORDS_MAX,
   WORKERS_MAX,

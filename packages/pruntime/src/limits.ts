@@ -8,8 +8,6 @@
 export const SYNC_BODY_BYTES_MAX = 64 * 1024 * 1024;
 /** Largest body of every other request (JSON with a genesis header): headers are small. */
 export const JSON_BODY_BYTES_MAX = 1024 * 1024;
-/** Longest endpoint URL /endpoint signs; the chain stores it, so it stays short. */
-export const ENDPOINT_URL_LENGTH_MAX = 2048;
 /**
  * Signed egress messages kept per signing origin while the chain has not accepted them. pHost
  * submits them every few seconds; a beacon every 10 blocks fills this only after ~650k blocks

@@ -117,6 +117,10 @@ test("the HTTP API follows the contract and keeps serving after bad input", asyn
 
   // Endpoint: signed by the identity key at the synced height.
   assert.equal((await call(p, "/endpoint")).status, 400);
+  // Nothing longer than the chain stores is signed.
+  const tooLong = await call(p, `/endpoint?url=${encodeURIComponent(`https://worker.example/${"é".repeat(250)}`)}`);
+  assert.equal(tooLong.status, 400);
+  assert.match(tooLong.body.error.message, /1\.\.512 bytes/);
   const ep = (await call(p, `/endpoint?url=${encodeURIComponent("http://10.0.0.1:8000")}`)).body;
   const payload = decodeExact(WorkerEndpointPayload, fromHex(ep.payload));
   assert.equal(payload.endpoint, "http://10.0.0.1:8000");

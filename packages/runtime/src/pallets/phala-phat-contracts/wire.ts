@@ -56,7 +56,10 @@ export const InitPlaintext = T.struct(["phala_pallets", "wire", "InitPlaintext"]
 export const ContractEvent = T.struct(["phala_pallets", "wire", "ContractEvent"], { topic: T.str, data: T.str });
 
 export const CallError = T.struct(["phala_pallets", "wire", "CallError"], {
-  /** "gas" | "memory" | "stack" | "contract" | "invalid-code" | "invalid-input" | "insufficient-balance" | "internal" … */
+  /**
+   * The VM's "gas" | "memory" | "stack" | "timeout" | "contract" | "invalid-code" | "invalid-input" | "internal", and
+   * pRuntime's "decrypt" | "insufficient-balance" | "storage-full" (docs/interfaces.md).
+   */
   kind: T.str,
   message: T.str,
 });
@@ -67,7 +70,7 @@ export const CallOutcome = T.struct(["phala_pallets", "wire", "CallOutcome"], {
   /** JSON text of the return value when ok. */
   output: T.str,
   gas_used: T.u64,
-  /** PHA charged from the sender's cluster balance (gas_used × gas price). */
+  /** PHA charged from the sender's cluster balance: gas_used × gas price, plus the storage deposit. */
   fee: T.u128,
   events: T.vec(ContractEvent),
   error: T.option(CallError),

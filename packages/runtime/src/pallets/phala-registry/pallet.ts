@@ -11,6 +11,7 @@ import { decodeExact } from "../../types/index.ts";
 import { pushMessage } from "../phala-mq/pallet.ts";
 import { topic, Topics, type MessageOriginValue, type MessageValue } from "../phala-mq/types.ts";
 import {
+  ENDPOINT_BYTES_MAX,
   ENDPOINT_DOMAIN,
   MasterKeyRotated,
   MasterPubkeyAnnouncement,
@@ -29,7 +30,6 @@ import { verifyRegistrationEvidence } from "./attestation.ts";
 export const PHALA_REGISTRY_INDEX = 86;
 /** An endpoint signed more than this many blocks ago is refused. */
 export const ENDPOINT_FRESHNESS_BLOCKS = 200;
-export const ENDPOINT_BYTES_MAX = 512;
 export const EVIDENCE_BYTES_MAX = 256 * 1024;
 export const ROTATION_DOMAIN = utf8("phala/master-rotation/v1");
 const REGISTRY_SENDER = utf8("PhalaRegistry");

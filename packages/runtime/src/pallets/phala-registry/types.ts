@@ -30,6 +30,9 @@ export function registrationReportData(info: WorkerRegistrationInfoValue): Uint8
 /** Domain of a worker's endpoint signature: ed25519 over this ++ SCALE(WorkerEndpointPayload). */
 export const ENDPOINT_DOMAIN = new TextEncoder().encode("phala/endpoint/v1");
 
+/** Longest endpoint URL the chain stores, in UTF-8 bytes (longer ones fail with EndpointTooLong). */
+export const ENDPOINT_BYTES_MAX = 512;
+
 /** A worker's public endpoint, signed by its identity key at a block height (freshness is checked against it). */
 export const WorkerEndpointPayload = T.struct(["phala_pallets", "registry", "WorkerEndpointPayload"], {
   pubkey: WorkerPublicKey,
