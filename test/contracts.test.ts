@@ -254,6 +254,8 @@ test("the SDK bundled for browsers deploys, sends and queries from a page realm 
       seen.gasUsed = String(sent.gasUsed);
       seen.alice = JSON.stringify(await notes.query(alice, { op: "list" }));
       seen.bob = JSON.stringify(await notes.query(bob, { op: "list" }));
+      // Queries in flight together go as one POST /queries, across origins like the single ones.
+      seen.together = (await Promise.all([alice, bob, alice].map((who) => notes.query(who, { op: "list" })))).map((o) => JSON.stringify(o));
       try {
         await notes.send(alice, { op: "add", text: "x" }, { gasLimit: 0n });
       } catch (e) {
@@ -264,11 +266,12 @@ test("the SDK bundled for browsers deploys, sends and queries from a page realm 
       client.close();
     }
   })()`);
-  const seen = JSON.parse(out) as { noNode: boolean; gasUsed: string; alice: string; bob: string; refused?: { name: string; code: string; where: string } };
+  const seen = JSON.parse(out) as { noNode: boolean; gasUsed: string; alice: string; bob: string; together: string[]; refused?: { name: string; code: string; where: string } };
   assert.equal(seen.noNode, true);
   assert.ok(BigInt(seen.gasUsed) > 0n);
   assert.ok(seen.alice.includes(MARKERS.browser), seen.alice);
   assert.ok(!seen.bob.includes(MARKERS.browser), seen.bob);
+  assert.deepEqual(seen.together, [seen.alice, seen.bob, seen.alice]);
   assert.equal(seen.refused?.name, "PhalaSdkError");
 });
 
