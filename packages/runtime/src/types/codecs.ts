@@ -73,6 +73,34 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0] : concatByteList(parts);
 }
 
+/** Appends a value's encoding to `out` in pieces. */
+export type PartsEncoder<X> = (value: X, out: Uint8Array[]) => void;
+const PARTS = Symbol("SCALE parts encoder");
+type PartsEnc<X> = Encoder<X> & { [PARTS]?: PartsEncoder<X> };
+
+/** Appends the encoding of `value` to `out`: a composite codec's pieces, or a leaf codec's bytes. */
+export function encodeInto<X>(codec: Codec<X>, value: X, out: Uint8Array[]): void {
+  const parts = (codec.enc as PartsEnc<X>)[PARTS];
+  if (parts !== undefined) parts(value, out);
+  else out.push(codec.enc(value));
+}
+
+/**
+ * A codec that encodes by appending pieces: nested structs, enums and vectors append to one
+ * list and only the outermost codec copies it, once, into the result. Copying at every level
+ * cost more than the values (V8 allocates arrays over 64 bytes off its heap). A piece may be
+ * the caller's own array; the result never is.
+ */
+export function partsCodec<X>(parts: PartsEncoder<X>, dec: Decoder<X>): Codec<X> {
+  const enc: PartsEnc<X> = (value: X) => {
+    const out: Uint8Array[] = [];
+    parts(value, out);
+    return concatByteList(out);
+  };
+  enc[PARTS] = parts;
+  return createCodec(enc, dec);
+}
+
 function encodeError(what: string, value: unknown): ScaleEncodeError {
   return new ScaleEncodeError(`cannot encode ${describe(value)} as ${what}`, { details: { type: what } });
 }
@@ -271,10 +299,10 @@ export function compactBigIntCodec(maxBytes: 8 | 16): Codec<bigint> {
 
 // ---------------------------------------------------------------- bytes and strings
 
-export const bytesCodec: Codec<Uint8Array> = createCodec(
-  (value) => {
+export const bytesCodec: Codec<Uint8Array> = partsCodec(
+  (value, out) => {
     if (!(value instanceof Uint8Array)) throw encodeError("Vec<u8>", value);
-    return concat([encodeCompact(value.length), value]);
+    out.push(encodeCompact(value.length), value);
   },
   decoder((c) => readBytes(c, decodeLength(c), "Vec<u8>")),
 );
@@ -293,12 +321,12 @@ export function fixedBytesCodec(len: number): Codec<Uint8Array> {
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
-export const strCodec: Codec<string> = createCodec(
-  (value) => {
+export const strCodec: Codec<string> = partsCodec(
+  (value, out) => {
     if (typeof value !== "string") throw encodeError("str", value);
     if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) throw encodeError("str (lone surrogate)", value);
     const bytes = utf8Encoder.encode(value);
-    return concat([encodeCompact(bytes.length), bytes]);
+    out.push(encodeCompact(bytes.length), bytes);
   },
   decoder((c) => {
     const at = c.i;

@@ -177,3 +177,28 @@ test("fuzz: random bytes never throw anything but ScaleDecodeError", () => {
     }
   }), { numRuns: 2000 });
 });
+
+test("nested encodings: every layer's bytes once, a fresh result, and errors that name the path to the bad field", () => {
+  const Inner = T.struct(["x", "Inner"], { tag: T.fixedBytes(2), data: T.bytes, note: T.option(T.str) });
+  const E = T.enumeration(["x", "E"], { Unit: { index: 4 }, Wrap: { index: 1, fields: { inner: Inner } }, Pair: { index: 2, fields: [T.u8, Inner] } });
+  const Outer = T.struct(["x", "Outer"], { items: T.vec(E), last: T.array(T.u16, 2), pair: T.tuple(T.bool, T.compact(T.u32)) });
+  const data = new Uint8Array(100).fill(7);
+  const inner = { tag: Uint8Array.of(1, 2), data, note: "hi" };
+  const value = { items: [{ tag: "Wrap", value: { inner } }, { tag: "Unit", value: undefined }, { tag: "Pair", value: [9, { ...inner, note: undefined }] }], last: [1, 2], pair: [true, 70] } as Infer<typeof Outer>;
+  const innerBytes = (note: boolean) => [1, 2, 0x91, 0x01, ...data, ...(note ? [1, 8, 0x68, 0x69] : [0])];
+  const expected = Uint8Array.of(12, 1, ...innerBytes(true), 4, 2, 9, ...innerBytes(false), 1, 0, 2, 0, 1, 0x19, 0x01);
+  const bytes = Outer.codec.enc(value);
+  assert.equal(toHex(bytes), toHex(expected));
+  assert.deepEqual(decodeExact(Outer, bytes), value);
+  // The result is never one of the caller's arrays, even where a layer holds one piece.
+  const One = T.struct(["x", "One"], { data: T.fixedBytes(3) });
+  const raw = Uint8Array.of(1, 2, 3);
+  const out = One.codec.enc({ data: raw });
+  out[0] = 9;
+  assert.deepEqual(raw, Uint8Array.of(1, 2, 3));
+  assert.notEqual(T.bytes.codec.enc(data), data);
+  assert.notEqual(E.codec.enc({ tag: "Unit" }), E.codec.enc({ tag: "Unit" }));
+  // An error deep inside names each layer on the way.
+  const bad = { ...value, items: [{ tag: "Pair", value: [9, { ...inner, note: 5 }] }] } as never;
+  assert.throws(() => Outer.codec.enc(bad), (e: unknown) => e instanceof ScaleEncodeError && /^x::Outer\.items: x::E::Pair: x::Inner\.note: cannot encode/.test(e.message));
+});

@@ -6,8 +6,8 @@
 import { assert } from "@phala-ts/primitives";
 import { createCodec, type Codec } from "scale-ts";
 import {
-  bigIntCodec, boolCodec, bytesCodec, compactBigIntCodec, compactNumberCodec, concat, decodeLength, decoder,
-  encodeCompact, fixedBytesCodec, need, smallIntCodec, strCodec, unitCodec, type Cursor,
+  bigIntCodec, boolCodec, bytesCodec, compactBigIntCodec, compactNumberCodec, decodeLength, decoder,
+  encodeCompact, encodeInto, fixedBytesCodec, need, partsCodec, smallIntCodec, strCodec, unitCodec, type Cursor,
 } from "./codecs.ts";
 import { ScaleDecodeError, ScaleEncodeError } from "./errors.ts";
 import { LAZY, resolveType, type Field, type Infer, type PrimitiveName, type Type, type TypeInfo, type TypeParam } from "./type.ts";
@@ -80,13 +80,13 @@ function typeName(info: TypeInfo): string {
   return info.def.tag === "primitive" ? info.def.value : info.def.tag;
 }
 
-function withContext(context: string, fn: () => Uint8Array): Uint8Array {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ScaleEncodeError) throw new ScaleEncodeError(`${context}: ${e.message}`, { details: e.details as Record<string, unknown>, cause: e });
-    throw e;
-  }
+/**
+ * An encode error of a field, named after the field (`Type.field: ...`); other errors as they
+ * are. The callers encode in plain loops under one try: encoding runs for every extrinsic,
+ * message and answer, and a closure plus a context string per field cost more than the field.
+ */
+function inContext(context: string, e: unknown): unknown {
+  return e instanceof ScaleEncodeError ? new ScaleEncodeError(`${context}: ${e.message}`, { details: e.details as Record<string, unknown>, cause: e }) : e;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -191,12 +191,11 @@ const vecCache = new WeakMap<Type<any>, Type<any>>();
 function vec<X>(inner: Type<X>): Type<X[]> {
   return memo1(vecCache, inner, () =>
     makeType<X[]>(
-      createCodec(
-        (value) => {
+      partsCodec(
+        (value, out) => {
           if (!Array.isArray(value)) throw new ScaleEncodeError(`expected an array for Vec, got ${typeof value}`);
-          const parts = [encodeCompact(value.length)];
-          for (const item of value) parts.push(inner.codec.enc(item));
-          return concat(parts);
+          out.push(encodeCompact(value.length));
+          for (const item of value) encodeInto(inner.codec, item, out);
         },
         decoder((c) => {
           const n = readCount(c, inner, "Vec");
@@ -218,10 +217,10 @@ function array<X>(inner: Type<X>, len: number): Type<X[]> {
   let t = byLen.get(len);
   if (t === undefined) {
     t = makeType<X[]>(
-      createCodec(
-        (value) => {
+      partsCodec(
+        (value, out) => {
           if (!Array.isArray(value) || value.length !== len) throw new ScaleEncodeError(`expected an array of ${len} items`);
-          return concat(value.map((item) => inner.codec.enc(item)));
+          for (const item of value) encodeInto(inner.codec, item, out);
         },
         decoder((c) => {
           const size = minEncodedSize(inner);
@@ -246,10 +245,10 @@ function tuple<const A extends readonly Type<any>[]>(...types: A): Type<TupleVal
   let node = tupleRoot;
   for (const t of types) node = memo1(node.next, t, () => ({ next: new WeakMap() }));
   node.type ??= makeType<any>(
-    createCodec(
-      (value: unknown[]) => {
+    partsCodec(
+      (value: unknown[], out) => {
         if (!Array.isArray(value) || value.length !== types.length) throw new ScaleEncodeError(`expected a tuple of ${types.length} items`);
-        return concat(types.map((t, k) => t.codec.enc(value[k])));
+        for (let k = 0; k < types.length; k++) encodeInto(types[k].codec, value[k], out);
       },
       decoder((c) => types.map((t) => t.codec.dec(c))),
     ),
@@ -292,6 +291,9 @@ function compactCodecFor(inner: Type<any>): Codec<any> {
   assert.fail(`Compact<${typeName(resolveType(inner).info)}> is not a compact-encodable type`);
 }
 
+/** Option's tags; shared, since the outermost codec copies every piece. */
+const NONE = Uint8Array.of(0);
+const SOME = Uint8Array.of(1);
 const optionTypes = new WeakSet<Type<any>>();
 const optionCache = new WeakMap<Type<any>, Type<any>>();
 /** `Option<X>` as `X | undefined` (scale-info path ["Option"], None = 0, Some = 1). */
@@ -302,8 +304,15 @@ function option<X>(inner: Type<X>): Type<X | undefined> {
     const d = lazyInner ? undefined : inner.info.def;
     assert(!(d?.tag === "tuple" && d.types.length === 0), "Option<()> is ambiguous as `X | undefined`; use T.bool or an enumeration");
     const t = makeType<X | undefined>(
-      createCodec(
-        (value) => (value === undefined ? Uint8Array.of(0) : concat([Uint8Array.of(1), inner.codec.enc(value)])),
+      partsCodec(
+        (value, out) => {
+          if (value === undefined) {
+            out.push(NONE);
+            return;
+          }
+          out.push(SOME);
+          encodeInto(inner.codec, value, out);
+        },
         decoder((c) => {
           need(c, 1, "Option");
           const tag = c[c.i];
@@ -351,13 +360,19 @@ function struct<const F extends Readonly<Record<string, Type<any>>>>(
 ): Type<StructValue<F>> {
   const keys = Object.keys(fields) as (keyof F & string)[];
   const name = path.join("::") || "struct";
+  const contexts = keys.map((k) => `${name}.${k}`);
   const typeNames = (opts.typeNames ?? {}) as Record<string, string | undefined>;
   const fieldDocs = (opts.fieldDocs ?? {}) as Record<string, string[] | undefined>;
   return makeType<any>(
-    createCodec(
-      (value: Record<string, unknown>) => {
+    partsCodec(
+      (value: Record<string, unknown>, out) => {
         if (!isObject(value)) throw new ScaleEncodeError(`expected an object for ${name}`);
-        return concat(keys.map((k) => withContext(`${name}.${k}`, () => fields[k].codec.enc(value[k]))));
+        let i = 0;
+        try {
+          for (; i < keys.length; i++) encodeInto(fields[keys[i]].codec, value[keys[i]], out);
+        } catch (e) {
+          throw inContext(contexts[i], e);
+        }
       },
       decoder((c) => {
         const out: Record<string, unknown> = {};
@@ -398,7 +413,7 @@ function enumeration<const V extends Readonly<Record<string, VariantDecl>>>(
   opts: TypeOptions = {},
 ): Type<EnumValue<V>> {
   const name = path.join("::") || "enum";
-  interface Arm { tag: string; index: number; enc: (value: unknown) => Uint8Array; dec: (c: Cursor) => unknown }
+  interface Arm { tag: string; index: number; enc: (value: unknown, out: Uint8Array[]) => void; dec: (c: Cursor) => unknown }
   const byTag = new Map<string, Arm>();
   const byIndex: (Arm | undefined)[] = new Array(256).fill(undefined);
   const infos: TypeInfo["def"] & { tag: "variant" } = { tag: "variant", variants: [] };
@@ -412,35 +427,56 @@ function enumeration<const V extends Readonly<Record<string, VariantDecl>>>(
     let arm: Arm;
     let fields: Field[];
     const ctx = `${name}::${tag}`;
+    // Shared by every encoding of this variant: the outermost codec copies it, never hands it out.
+    const indexByte = Uint8Array.of(index);
     if (f === undefined || (Array.isArray(f) && f.length === 0)) {
       fields = [];
-      arm = { tag, index, enc: () => Uint8Array.of(index), dec: () => undefined };
+      arm = { tag, index, enc: (_value, out) => void out.push(indexByte), dec: () => undefined };
     } else if (Array.isArray(f)) {
       const types = f as readonly Type<any>[];
       fields = types.map((type, k) => ({ type, typeName: tn?.[k], docs: [] }));
       arm = types.length === 1
         ? {
             tag, index,
-            enc: (value) => concat([Uint8Array.of(index), withContext(ctx, () => types[0].codec.enc(value))]),
+            enc: (value, out) => {
+              out.push(indexByte);
+              try {
+                encodeInto(types[0].codec, value, out);
+              } catch (e) {
+                throw inContext(ctx, e);
+              }
+            },
             dec: (c) => types[0].codec.dec(c),
           }
         : {
             tag, index,
-            enc: (value) => {
+            enc: (value, out) => {
               if (!Array.isArray(value) || value.length !== types.length) throw new ScaleEncodeError(`${ctx}: expected an array of ${types.length} items`);
-              return concat([Uint8Array.of(index), ...types.map((t, k) => withContext(ctx, () => t.codec.enc(value[k])))]);
+              out.push(indexByte);
+              try {
+                for (let k = 0; k < types.length; k++) encodeInto(types[k].codec, value[k], out);
+              } catch (e) {
+                throw inContext(ctx, e);
+              }
             },
             dec: (c) => types.map((t) => t.codec.dec(c)),
           };
     } else {
       const named = f as Readonly<Record<string, Type<any>>>;
       const keys = Object.keys(named);
+      const contexts = keys.map((k) => `${ctx}.${k}`);
       fields = keys.map((k) => ({ name: k, type: named[k], typeName: tn?.[k], docs: [] }));
       arm = {
         tag, index,
-        enc: (value) => {
+        enc: (value, out) => {
           if (!isObject(value)) throw new ScaleEncodeError(`${ctx}: expected an object`);
-          return concat([Uint8Array.of(index), ...keys.map((k) => withContext(`${ctx}.${k}`, () => named[k].codec.enc(value[k])))]);
+          out.push(indexByte);
+          let k = 0;
+          try {
+            for (; k < keys.length; k++) encodeInto(named[keys[k]].codec, value[keys[k]], out);
+          } catch (e) {
+            throw inContext(contexts[k], e);
+          }
         },
         dec: (c) => {
           const out: Record<string, unknown> = {};
@@ -455,13 +491,13 @@ function enumeration<const V extends Readonly<Record<string, VariantDecl>>>(
   }
 
   return makeType<any>(
-    createCodec(
-      (value: { tag: string; value?: unknown }) => {
+    partsCodec(
+      (value: { tag: string; value?: unknown }, out) => {
         const arm = isObject(value) && typeof value.tag === "string" ? byTag.get(value.tag) : undefined;
         if (arm === undefined) {
           throw new ScaleEncodeError(`${name}: unknown variant ${isObject(value) ? String(value.tag) : typeof value}`, { details: { type: name } });
         }
-        return arm.enc(value.value);
+        arm.enc(value.value, out);
       },
       decoder((c) => {
         need(c, 1, name);
@@ -484,8 +520,8 @@ function enumeration<const V extends Readonly<Record<string, VariantDecl>>>(
 function lazy<X>(f: () => Type<X>): Type<X> {
   let target: Type<X> | undefined;
   const get = (): Type<X> => (target ??= f());
-  const codec = createCodec<X>(
-    (value) => get().codec.enc(value),
+  const codec = partsCodec<X>(
+    (value, out) => encodeInto(get().codec, value, out),
     decoder((c) => {
       const depth = (c.depth ?? 0) + 1;
       if (depth > LAZY_DECODE_DEPTH_MAX) throw new ScaleDecodeError(`recursive value nests deeper than ${LAZY_DECODE_DEPTH_MAX}`, { details: { offset: c.i } });
