@@ -65,33 +65,40 @@ export class QueryBatcher {
       for (const w of batch) this.#sendOne(endpoint, w);
       return;
     }
-    postQueryBatch(endpoint, batch.map((w) => w.request), this.#http).then(
-      (bytes) => {
-        const receipt = readQueryBatchResponse(bytes);
-        if (receipt === undefined || receipt.answers.length !== batch.length) {
-          const error = new PhalaSdkError(
-            "WORKER_BAD_RESPONSE",
-            "worker",
-            receipt === undefined
-              ? `the worker at ${endpoint} answered a query batch with bytes that are not a QueryBatchResponse; its pRuntime is incompatible with this SDK`
-              : `the worker at ${endpoint} answered ${receipt.answers.length} of a batch of ${batch.length} queries; the answer is refused`,
-            { details: { url: endpoint } },
-          );
-          for (const w of batch) w.reject(error);
-          return;
-        }
-        batch.forEach((w, index) => w.resolve({ kind: "batch", receipt, index }));
-      },
-      (e: unknown) => {
-        if (e instanceof PhalaSdkError && e.code === "WORKER_HTTP_ERROR" && e.details?.status === 404) {
-          if (this.#unbatched.size >= UNBATCHED_ENDPOINTS_MAX) this.#unbatched.clear();
-          this.#unbatched.add(endpoint);
-          for (const w of batch) this.#sendOne(endpoint, w);
-          return;
-        }
-        for (const w of batch) w.reject(e);
-      },
-    );
+    void this.#sendBatch(endpoint, batch);
+  }
+
+  /** Settles every query of the batch, whatever happens: nothing here may reject unhandled. */
+  async #sendBatch(endpoint: string, batch: Waiting[]): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await postQueryBatch(endpoint, batch.map((w) => w.request), this.#http);
+    } catch (e) {
+      if (e instanceof PhalaSdkError && e.code === "WORKER_HTTP_ERROR" && e.details?.status === 404) {
+        if (this.#unbatched.size >= UNBATCHED_ENDPOINTS_MAX) this.#unbatched.clear();
+        this.#unbatched.add(endpoint);
+        for (const w of batch) this.#sendOne(endpoint, w);
+        return;
+      }
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    try {
+      const receipt = readQueryBatchResponse(bytes);
+      if (receipt === undefined || receipt.answers.length !== batch.length) {
+        throw new PhalaSdkError(
+          "WORKER_BAD_RESPONSE",
+          "worker",
+          receipt === undefined
+            ? `the worker at ${endpoint} answered a query batch with bytes that are not a QueryBatchResponse; its pRuntime is incompatible with this SDK`
+            : `the worker at ${endpoint} answered ${receipt.answers.length} of a batch of ${batch.length} queries; the answer is refused`,
+          { details: { url: endpoint } },
+        );
+      }
+      batch.forEach((w, index) => w.resolve({ kind: "batch", receipt, index }));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    }
   }
 
   #sendOne(endpoint: string, w: Waiting): void {
