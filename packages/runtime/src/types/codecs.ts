@@ -69,10 +69,6 @@ export function readBytes(c: Cursor, len: number, what: string): Uint8Array {
   return out;
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? parts[0] : concatByteList(parts);
-}
-
 /** Appends a value's encoding to `out` in pieces. */
 export type PartsEncoder<X> = (value: X, out: Uint8Array[]) => void;
 const PARTS = Symbol("SCALE parts encoder");
