@@ -280,12 +280,12 @@ export type QueryBatchAnswerOpened = { ok: true; outcome: CallOutcomeValue } | {
  */
 export function openQueryBatchAnswer(p: OpenQueryBatchAnswerParams): QueryBatchAnswerOpened {
   const answer = p.receipt.answers[p.index];
-  const details = { worker: toHex(p.receipt.worker), query: toHex(p.queryId) };
-  if (answer === undefined) throw unverified("the batch answer has no answer for this query; it is refused", details);
+  const details = () => ({ worker: toHex(p.receipt.worker), query: toHex(p.queryId) });
+  if (answer === undefined) throw unverified("the batch answer has no answer for this query; it is refused", details());
   const { result } = answer;
   if (result.tag === "Ok") return { ok: true, outcome: acceptAnswer(p, { worker: p.receipt.worker, queryId: answer.query_id, encrypted: result.value, signed: () => p.receipt.signatureValid }) };
   if (!bytesEqual(answer.query_id, p.queryId)) {
-    throw unverified("the batch answer refuses another query than this one (a replayed or misrouted answer); it is refused", { ...details, answered: toHex(answer.query_id) });
+    throw unverified("the batch answer refuses another query than this one (a replayed or misrouted answer); it is refused", { ...details(), answered: toHex(answer.query_id) });
   }
   return { ok: false, refusal: result.value };
 }
