@@ -171,9 +171,10 @@ const round = (x: number) => Math.round(x * 10) / 10;
 
 /** Seconds from spawning `phala dev` to the first query answered by a freshly deployed contract. */
 async function devStartToFirstQuery(): Promise<number> {
-  const rpcPort = 21_000 + (process.pid % 9_000);
+  // Below Linux's ephemeral range (32768+), where other connections take ports.
+  const rpcPort = 21_000 + (process.pid % 4_000);
   const t0 = performance.now();
-  const dev = spawn(process.execPath, [BIN, "dev", "--rpc-port", String(rpcPort), "--pruntime-port", String(rpcPort + 10_000)], { stdio: ["ignore", "pipe", "pipe"] });
+  const dev = spawn(process.execPath, [BIN, "dev", "--rpc-port", String(rpcPort), "--pruntime-port", String(rpcPort + 5_000)], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   dev.stdout.on("data", (d) => (out += d));
   dev.stderr.on("data", (d) => (out += d));

@@ -13,9 +13,10 @@ import { waitFor } from "./helpers/wait.ts";
 import { pruntimeInfo, TestChain } from "./helpers/pruntime.ts";
 
 const PHALA_BIN = resolve(import.meta.dirname, "../packages/cli/bin/phala.mjs");
-// Ports away from the defaults so a developer's own `npm start` does not collide.
-const RPC_PORT = 20_000 + (process.pid % 10_000);
-const PRUNTIME_PORT = RPC_PORT + 10_000;
+// Ports away from the defaults so a developer's own `npm start` does not collide, and below
+// Linux's ephemeral range (32768+), where other tests' connections and listen(0) take ports.
+const RPC_PORT = 20_000 + (process.pid % 4_000);
+const PRUNTIME_PORT = RPC_PORT + 4_000;
 
 const proc = spawn(process.execPath, [PHALA_BIN, "dev", "--rpc-port", String(RPC_PORT), "--pruntime-port", String(PRUNTIME_PORT)], { stdio: ["ignore", "pipe", "pipe"] });
 let out = "";
