@@ -144,18 +144,18 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
   try {
     const nodeUrl = `http://127.0.0.1:${rpcPort}`;
     launch("node", ["node", "--dev", "--base-path", join(base, "node"), "--rpc-port", String(rpcPort), "--block-interval-ms", String(interval), "--log", log]);
-    const chain = new ChainHttp(nodeUrl);
-    await waitFor("the node's RPC", () => chain.call("system_health").catch(() => undefined), 30_000, dead);
-
     const members: Member[] = [
       { name: "gatekeeper", operator: "//Bob", port: firstPruntimePort },
       { name: "worker1", operator: "//Charlie", port: firstPruntimePort + 1 },
       { name: "worker2", operator: "//Dave", port: firstPruntimePort + 2 },
     ];
+    // pRuntimes need no node to start (pHosts connect them), so they start alongside it.
     for (const m of members) {
       const publicPort = String(m.port + PUBLIC_PORT_OFFSET);
       launch(`${m.name}-pruntime`, ["pruntime", "--data-dir", join(base, m.name), "--port", String(m.port), "--public-port", publicPort, "--public-host", "127.0.0.1", "--log", log]);
     }
+    const chain = new ChainHttp(nodeUrl);
+    await waitFor("the node's RPC", () => chain.call("system_health").catch(() => undefined), 30_000, dead);
     for (const m of members) {
       await waitFor(`${m.name}'s pRuntime`, () => getJson(`http://127.0.0.1:${m.port}/health`), 30_000, dead);
       launch(`${m.name}-phost`, [
