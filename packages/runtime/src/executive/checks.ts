@@ -42,11 +42,6 @@ export function nonceTag(who: Uint8Array, nonce: number): Uint8Array {
   return out;
 }
 
-/**
- * The signed extensions' checks in order: CheckNonZeroSender, CheckSpecVersion,
- * CheckTxVersion, CheckGenesis, CheckMortality, CheckNonce, CheckWeight,
- * ChargeTransactionPayment. Throws TransactionInvalid; reads state, never writes it.
- */
 /** The signer and the exact bytes its signature must cover, for checking here or on another thread. */
 export interface SignatureCheck {
   who: Uint8Array;
@@ -59,6 +54,19 @@ export interface SignatureCheck {
  * CheckNonZeroSender, CheckSpecVersion, CheckTxVersion, CheckGenesis and CheckMortality.
  */
 export function signatureCheckFor(env: CheckEnv, x: DecodedExtrinsic): SignatureCheck & { genesisHash: Uint8Array; birth: number } {
+  const s = signerOf(env, x);
+  return { who: s.who, signature: x.signed!.signature, payload: payloadOf(env, x, s), genesisHash: s.genesisHash, birth: s.birth };
+}
+
+interface Signer {
+  who: Uint8Array;
+  genesisHash: Uint8Array;
+  birth: number;
+  eraHash: Uint8Array;
+}
+
+/** The checks behind signatureCheckFor, without building the payload (which a signature already verified does not need). */
+function signerOf(env: CheckEnv, x: DecodedExtrinsic): Signer {
   const signed = x.signed!;
   const who = lookupAddress(signed.address);
   if (who === undefined) throw new TransactionInvalid(unknown("CannotLookup"), "only MultiAddress::Id addresses exist on this chain");
@@ -68,13 +76,16 @@ export function signatureCheckFor(env: CheckEnv, x: DecodedExtrinsic): Signature
   const birth = eraBirth(signed.era, env.current);
   const eraHash = birth === 0 ? genesisHash : blockHashAt(env.state, birth);
   if (eraHash === undefined) throw new TransactionInvalid(invalid("AncientBirthBlock"), `no hash for birth block #${birth}`);
-  const payload = signingPayload(x.callBytes, signed.extra, {
+  return { who, genesisHash, birth, eraHash };
+}
+
+function payloadOf(env: CheckEnv, x: DecodedExtrinsic, s: Signer): Uint8Array {
+  return signingPayload(x.callBytes, x.signed!.extra, {
     specVersion: env.specVersion,
     transactionVersion: env.transactionVersion,
-    genesisHash,
-    eraBlockHash: eraHash,
+    genesisHash: s.genesisHash,
+    eraBlockHash: s.eraHash,
   });
-  return { who, signature: signed.signature, payload, genesisHash, birth };
 }
 
 /**
@@ -89,8 +100,9 @@ export function checkSigned(
   opts: { verifySignature: boolean },
 ): CheckedSigned {
   const signed = x.signed!;
-  const { who, payload, genesisHash, birth } = signatureCheckFor(env, x);
-  if (opts.verifySignature && !verifyMultiSignature(signed.signature, payload, who)) {
+  const signer = signerOf(env, x);
+  const { who, genesisHash, birth } = signer;
+  if (opts.verifySignature && !verifyMultiSignature(signed.signature, payloadOf(env, x, signer), who)) {
     // A signature over the previous era window means the transaction outlived its era:
     // say so instead of the bare "bad signature" Substrate gives.
     if (signed.era.kind === "mortal" && birth >= signed.era.period) {
