@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const PHALA_BIN = resolve(import.meta.dirname, "../packages/cli/bin/phala.mjs");
 const phala = (...args: string[]) => spawnSync(process.execPath, [PHALA_BIN, ...args], { encoding: "utf8", timeout: 30_000 });
@@ -46,4 +48,19 @@ test("a chain spec that cannot be read is an operating error, not a crash", () =
   const r = phala("node", "--chain", "/nonexistent/spec.json", "--tmp");
   assert.equal(r.status, 1);
   assert.match(r.stderr, /INVALID_CHAIN_SPEC.*not a built-in chain/);
+});
+
+test("phala dev runs its processes from one bundle of the CLI, built once per state of the sources", async () => {
+  const { devBundle } = await import("../packages/cli/src/dev-bundle.ts");
+  const warnings: string[] = [];
+  const first = await devBundle((l) => warnings.push(l));
+  assert.ok(first !== undefined && existsSync(first), warnings.join("\n"));
+  assert.equal(await devBundle((l) => warnings.push(l)), first, "the same sources reuse the bundle");
+  assert.deepEqual(warnings, []);
+  const viaBundle = spawnSync(process.execPath, [first, "--help"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(viaBundle.status, 0, viaBundle.stderr);
+  assert.equal(viaBundle.stdout, phala("--help").stdout);
+  // Modules still find what lies beside their sources (pRuntime measures its own source files).
+  const attestation = pathToFileURL(resolve(import.meta.dirname, "../packages/pruntime/src/attestation.ts")).href;
+  assert.ok(readFileSync(first, "utf8").includes(JSON.stringify(attestation)));
 });

@@ -8,6 +8,7 @@ import { PhalaRegistryStorage, PhatContractsStorage, clusterIdOf } from "@phala-
 import { DEFAULT_RPC_PORT } from "@phala-ts/node";
 import { parseFlags, intFlag, UsageError } from "./args.ts";
 import { ChainHttp } from "./chain-http.ts";
+import { devBundle } from "./dev-bundle.ts";
 
 /** Each pRuntime's public API (queries, results: what pHost advertises on chain) listens this far above its operator port. */
 const PUBLIC_PORT_OFFSET = 100;
@@ -97,9 +98,10 @@ export async function startDevNetwork(argv: string[], out: (line: string) => voi
   const children: Array<{ name: string; proc: ChildProcess }> = [];
   const exited = new Map<string, number | string>();
   let stopping = false;
+  const entry = (await devBundle(out)) ?? BIN;
   const launch = (name: string, args: string[]) => {
     const logFile = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PHALA_PARENT_PID: String(process.pid) } });
+    const proc = spawn(process.execPath, [entry, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PHALA_PARENT_PID: String(process.pid) } });
     proc.stdout!.pipe(logFile, { end: false });
     proc.stderr!.pipe(logFile, { end: false });
     proc.on("exit", (code, signal) => {
