@@ -62,13 +62,14 @@ function externals(): string[] {
  * one; undefined (run through tsx) if it cannot be built, after telling `warn` why.
  */
 export async function devBundle(warn: (line: string) => void): Promise<string | undefined> {
+  let partial: string | undefined;
   try {
     const name = `cli-${fingerprint()}`;
     const file = join(CACHE_DIR, `${name}.mjs`);
     if (existsSync(file)) return file;
     const { build } = await import("esbuild");
     mkdirSync(CACHE_DIR, { recursive: true });
-    const partial = `${file}.${process.pid}.tmp`;
+    partial = `${file}.${process.pid}.tmp`;
     await build({
       entryPoints: [ENTRY],
       outfile: partial,
@@ -87,7 +88,7 @@ export async function devBundle(warn: (line: string) => void): Promise<string | 
           name: "source-import-meta-url",
           setup(b) {
             b.onLoad({ filter: /\.ts$/ }, (args) => {
-              // `define` below turns every import.meta.url into this module-scoped constant.
+              // `define` turns every import.meta.url into this module-scoped constant.
               const contents = `const ${SOURCE_URL} = ${JSON.stringify(pathToFileURL(args.path).href)};\n${readFileSync(args.path, "utf8")}`;
               return { contents, loader: "ts" };
             });
@@ -103,6 +104,7 @@ export async function devBundle(warn: (line: string) => void): Promise<string | 
     }
     return file;
   } catch (e) {
+    if (partial !== undefined) rmSync(partial, { force: true });
     warn(`  (the processes start through tsx, more slowly: no bundle of the CLI could be built in ${CACHE_DIR}: ${(e as Error).message.split("\n")[0]})`);
     return undefined;
   }
