@@ -75,6 +75,34 @@ export async function benchContracts(opts: { commands?: number; queries?: number
     const executed = async () =>
       ((await (await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${id}`, { signal: AbortSignal.timeout(10_000) })).json()) as { commands: number }).commands;
 
+    // What a stalled run shows: how far each part got, and the end of each process's log.
+    const diagnosis = async (): Promise<string> => {
+      const lines: string[] = [];
+      const ask = async (url: string) => {
+        try {
+          return JSON.stringify(await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).json());
+        } catch (e) {
+          return `(${(e as Error).message})`;
+        }
+      };
+      const rpc = async (method: string) => {
+        try {
+          const r = await fetch(net.node.httpUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: 1, jsonrpc: "2.0", method, params: [] }), signal: AbortSignal.timeout(5_000) });
+          return JSON.stringify(((await r.json()) as { result?: unknown }).result);
+        } catch (e) {
+          return `(${(e as Error).message})`;
+        }
+      };
+      lines.push(`node best header: ${await rpc("chain_getHeader")}; pending extrinsics: ${(await rpc("author_pendingExtrinsics")).length} chars`);
+      for (const m of net.members) {
+        lines.push(`${m.name} /info: ${await ask(`http://127.0.0.1:${m.pruntime.port}/info`)}`);
+        lines.push(`${m.name} contract: ${await ask(`http://127.0.0.1:${m.pruntime.port}/contracts/${id}`)}`);
+        for (const [what, p] of [["pruntime", m.pruntime], ["phost", m.phost]] as const) lines.push(`--- ${m.name} ${what} log (end):\n${p.output().slice(-3000)}`);
+      }
+      lines.push(`--- node log (end):\n${net.node.output().slice(-3000)}`);
+      return lines.join("\n");
+    };
+
     // Commands: sealed and signed up front (ed25519 signer: cheap to verify), then pipelined.
     log(`contracts: ${commands} encrypted commands per run`);
     await client.transferToCluster(sender, { cluster: net.cluster, amount: 1000n * PHA });
@@ -95,8 +123,9 @@ export async function benchContracts(opts: { commands?: number; queries?: number
       for (let i = 0; i < xts.length; i += SUBMIT_BATCH) sent.push(...rpc.sendBatch(rpc.prepareBatch("author_submitExtrinsic", xts.slice(i, i + SUBMIT_BATCH).map((x) => [x]))));
       await Promise.all(sent);
       for (;;) {
-        if ((await executed()) >= before + count) break;
-        if (performance.now() - t0 > 120_000) throw new Error("commands were not all executed within 120 s");
+        const done = await executed();
+        if (done >= before + count) break;
+        if (performance.now() - t0 > 120_000) throw new Error(`${before + count - done} of ${count} commands were not executed within 120 s\n${await diagnosis()}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       return Math.round(count / ((performance.now() - t0) / 1000));
