@@ -299,22 +299,23 @@ interface SignedAnswer {
 }
 
 function acceptAnswer(p: Omit<OpenQueryResponseParams, "response">, a: SignedAnswer): CallOutcomeValue {
-  const worker = toHex(a.worker);
-  const details = { worker, query: toHex(p.queryId) };
+  // Hex only for an error: this runs for every answer.
+  const worker = () => toHex(a.worker);
+  const details = () => ({ worker: worker(), query: toHex(p.queryId) });
   if (!p.registeredWorker || !bytesEqual(p.registeredWorker.pubkey, a.worker)) {
-    throw unverified(`the answer is signed as worker ${worker}, which is not registered on chain; it is refused`, details);
+    throw unverified(`the answer is signed as worker ${worker()}, which is not registered on chain; it is refused`, details());
   }
   if (!p.clusterWorkers.some((w) => bytesEqual(w, a.worker))) {
-    throw unverified(`the answer comes from worker ${worker}, which is not a member of the contract's cluster; it is refused`, details);
+    throw unverified(`the answer comes from worker ${worker()}, which is not a member of the contract's cluster; it is refused`, details());
   }
   if (!a.signed()) {
-    throw unverified(`the answer's signature does not verify with worker ${worker}'s registered identity key; it is forged or altered and is refused`, details);
+    throw unverified(`the answer's signature does not verify with worker ${worker()}'s registered identity key; it is forged or altered and is refused`, details());
   }
   if (!bytesEqual(a.queryId, p.queryId)) {
-    throw unverified("the answer is for another query (a replayed or misrouted answer); it is refused", { ...details, answered: toHex(a.queryId) });
+    throw unverified("the answer is for another query (a replayed or misrouted answer); it is refused", { ...details(), answered: toHex(a.queryId) });
   }
   if (!bytesEqual(a.encrypted.sender_pubkey, p.registeredWorker.ecdh_pubkey)) {
-    throw unverified(`the answer is not encrypted from worker ${worker}'s registered x25519 key; it is refused`, details);
+    throw unverified(`the answer is not encrypted from worker ${worker()}'s registered x25519 key; it is refused`, details());
   }
   let plain: Uint8Array;
   try {
@@ -324,16 +325,16 @@ function acceptAnswer(p: Omit<OpenQueryResponseParams, "response">, a: SignedAns
       : openEnvelope({ recipientPrivateKey: p.ephemeralPrivateKey, label: WireLabels.queryResponse, associatedData: p.queryId, envelope });
   } catch (e) {
     if (!(e instanceof EnvelopeError)) throw e;
-    throw unverified("the answer does not decrypt with this query's key; it is refused", details, e);
+    throw unverified("the answer does not decrypt with this query's key; it is refused", details(), e);
   }
   let answer: Infer<typeof QueryAnswer>;
   try {
     answer = decodeExact(QueryAnswer, plain);
   } catch (e) {
-    throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", "the answer decrypts but is not a QueryAnswer; the worker's pRuntime is incompatible with this SDK", { cause: e, details });
+    throw new PhalaSdkError("WORKER_BAD_RESPONSE", "worker", "the answer decrypts but is not a QueryAnswer; the worker's pRuntime is incompatible with this SDK", { cause: e, details: details() });
   }
   if (!bytesEqual(answer.nonce, p.nonce)) {
-    throw unverified("the answer does not echo this query's nonce (a replayed answer); it is refused", details);
+    throw unverified("the answer does not echo this query's nonce (a replayed answer); it is refused", details());
   }
   return answer.outcome;
 }
