@@ -82,13 +82,18 @@ async function send(url: string, init: { method: string; headers?: Record<string
   }
 }
 
+/** POSTs SCALE bytes to a worker route and returns its SCALE answer (unverified), at most `max` bytes. */
+async function postScale(endpoint: string, path: string, body: Uint8Array, max: number, o: WorkerRequestOptions): Promise<Uint8Array> {
+  const url = joinUrl(endpoint, path);
+  const res = await send(url, { method: "POST", headers: { "content-type": "application/octet-stream", accept: "application/octet-stream" }, body }, o);
+  const answer = await readBounded(res, url, max);
+  if (!res.ok) throw workerError(url, res.status, answer);
+  return scaleOf(res, answer, url);
+}
+
 /** `POST /query` with a SCALE QueryRequest; returns the SCALE QueryResponse bytes (unverified). */
-export async function postQuery(endpoint: string, request: Uint8Array, o: WorkerRequestOptions): Promise<Uint8Array> {
-  const url = joinUrl(endpoint, "/query");
-  const res = await send(url, { method: "POST", headers: { "content-type": "application/octet-stream", accept: "application/octet-stream" }, body: request }, o);
-  const body = await readBounded(res, url);
-  if (!res.ok) throw workerError(url, res.status, body);
-  return scaleOf(res, body, url);
+export function postQuery(endpoint: string, request: Uint8Array, o: WorkerRequestOptions): Promise<Uint8Array> {
+  return postScale(endpoint, "/query", request, WORKER_RESPONSE_BYTES_MAX, o);
 }
 
 /**
@@ -96,11 +101,7 @@ export async function postQuery(endpoint: string, request: Uint8Array, o: Worker
  * QueryBatchResponse bytes (unverified). Each answer may be as large as a single one.
  */
 export async function postQueryBatch(endpoint: string, requests: readonly Uint8Array[], o: WorkerRequestOptions): Promise<Uint8Array> {
-  const url = joinUrl(endpoint, "/queries");
-  const res = await send(url, { method: "POST", headers: { "content-type": "application/octet-stream", accept: "application/octet-stream" }, body: QueryBatchRequest.codec.enc([...requests]) }, o);
-  const body = await readBounded(res, url, WORKER_RESPONSE_BYTES_MAX * requests.length);
-  if (!res.ok) throw workerError(url, res.status, body);
-  return scaleOf(res, body, url);
+  return postScale(endpoint, "/queries", QueryBatchRequest.codec.enc([...requests]), WORKER_RESPONSE_BYTES_MAX * requests.length, o);
 }
 
 /**
