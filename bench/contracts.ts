@@ -17,9 +17,13 @@ import { fileURLToPath } from "node:url";
 import { fromHex, keyPairFromUri, toHex, utf8 } from "@phala-ts/primitives";
 import { createPhalaRuntime, signExtrinsic } from "@phala-ts/runtime";
 import { buildContract } from "@phala-ts/contract/build";
+import { builtinChainSpecJson } from "@phala-ts/node";
 import { PhalaClient, sealCommand } from "@phala-ts/sdk";
 import { startNetwork } from "../test/helpers/network.ts";
 import { RpcClient } from "./rpc-client.ts";
+
+/** The test networks run `--dev`: the SDK trusts that chain spec's genesis validators. */
+const DEV_TRUST = { chainSpec: builtinChainSpecJson("dev") };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const EXAMPLES = fileURLToPath(new URL("../packages/contract/examples/", import.meta.url));
@@ -61,7 +65,7 @@ export async function benchContracts(opts: { commands?: number; queries?: number
   const net = await startNetwork({ blockIntervalMs: DEV_BLOCK_INTERVAL_MS });
   let client: PhalaClient | undefined;
   try {
-    client = await PhalaClient.connect(net.node.wsUrl);
+    client = await PhalaClient.connect(net.node.wsUrl, { trust: DEV_TRUST });
     const alice = keyPairFromUri("//Alice", "sr25519");
     await client.transferToCluster(alice, { cluster: net.cluster, amount: 1000n * PHA });
     // The token: each command is a transfer of constant size, so the rate does not fall as state grows.
@@ -142,7 +146,7 @@ export async function benchContracts(opts: { commands?: number; queries?: number
     log(`contracts: ${queries} warm-up queries, ${queries} sequential queries, then two 3 s bursts with batches and two without`);
     const notes = client.contract(id);
     const q = () => notes.query(alice, { op: "balance" }, { worker: worker.info.identityKey });
-    const unbatchedClient = await PhalaClient.connect(net.node.wsUrl, { queryBatchMax: 1 });
+    const unbatchedClient = await PhalaClient.connect(net.node.wsUrl, { trust: DEV_TRUST, queryBatchMax: 1 });
     const unbatched = unbatchedClient.contract(id);
     const qOneByOne = () => unbatched.query(alice, { op: "balance" }, { worker: worker.info.identityKey });
     // Untimed, as the transfer runs' warm-up: a worker that has served a while has its query path compiled.
@@ -214,7 +218,7 @@ async function devStartToFirstQuery(): Promise<number> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const cluster = /Cluster (0x[0-9a-f]{64})/.exec(out)![1];
-    const client = await PhalaClient.connect(`ws://127.0.0.1:${rpcPort}`);
+    const client = await PhalaClient.connect(`ws://127.0.0.1:${rpcPort}`, { trust: DEV_TRUST });
     try {
       const alice = keyPairFromUri("//Alice", "sr25519");
       const { code } = await buildContract(join(EXAMPLES, "notes.ts"));

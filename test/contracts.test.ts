@@ -12,12 +12,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromHex, keyPairFromUri, toHex, utf8, type KeyPair } from "@phala-ts/primitives";
 import { buildContract } from "@phala-ts/contract/build";
+import { builtinChainSpecJson } from "@phala-ts/node";
 import { PhalaClient, PhalaSdkError, createQueryCertificate, openCommandResult, sealCommand, sealQuery } from "@phala-ts/sdk";
 import { CommandResult, QueryRequest } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
 import { bundleForBrowser, createPageRealm } from "./helpers/browser-realm.ts";
 import { startNetwork, type TestNetwork } from "./helpers/network.ts";
 import { waitFor } from "./helpers/wait.ts";
+
+/** The test networks run `--dev`: the SDK trusts that chain spec's genesis validators. */
+const DEV_TRUST = { chainSpec: builtinChainSpecJson("dev") };
 
 const EXAMPLES = fileURLToPath(new URL("../packages/contract/examples/", import.meta.url));
 const PHA = 10n ** 12n;
@@ -34,7 +38,7 @@ const contracts: Record<string, string> = {};
 
 before(async () => {
   net = await startNetwork();
-  client = await PhalaClient.connect(net.node.wsUrl);
+  client = await PhalaClient.connect(net.node.wsUrl, { trust: DEV_TRUST });
   for (const who of [alice, bob, charlie]) await client.transferToCluster(who, { cluster: net.cluster, amount: 100n * PHA });
 });
 
@@ -238,14 +242,14 @@ test("the SDK bundled for browsers deploys, sends and queries from a page realm 
   const sdk = await bundleForBrowser('export * from "@phala-ts/sdk"; export { keyPairFromUri, utf8 } from "@phala-ts/primitives";', "PhalaBrowser");
   const page = createPageRealm([sdk]);
   const { code } = await buildContract(join(EXAMPLES, "notes.ts"));
-  const args = JSON.stringify({ url: net.node.wsUrl, cluster: net.cluster, code: new TextDecoder().decode(code), marker: MARKERS.browser, gas: GAS.toString() });
+  const args = JSON.stringify({ url: net.node.wsUrl, spec: DEV_TRUST.chainSpec, cluster: net.cluster, code: new TextDecoder().decode(code), marker: MARKERS.browser, gas: GAS.toString() });
   const out = await page.run<string>(`(async () => {
     const a = ${args};
     const seen = { noNode: typeof process === "undefined" && typeof Buffer === "undefined" && typeof require === "undefined" };
     const { PhalaClient, keyPairFromUri, utf8 } = await PhalaBrowser;
     const alice = keyPairFromUri("//Alice", "sr25519");
     const bob = keyPairFromUri("//Bob", "sr25519");
-    const client = await PhalaClient.connect(a.url);
+    const client = await PhalaClient.connect(a.url, { trust: { chainSpec: a.spec } });
     try {
       const codeHash = await client.uploadCode(alice, a.cluster, utf8(a.code));
       const id = await client.instantiate(alice, { codeHash, cluster: a.cluster, initArgs: {}, gasLimit: 50000000n, salt: "from a browser" });

@@ -5,20 +5,25 @@
  */
 import { DEV_ACCOUNT_NAMES, KEY_TYPES, decodeSs58, encodeSs58, fromHex, keyPairFromUri, toHex, type KeyPair, type KeyType } from "@phala-ts/primitives";
 import { PHA, SS58_PREFIX } from "@phala-ts/runtime";
-import { PhalaClient, PhalaSdkError } from "@phala-ts/sdk";
-import { DEFAULT_RPC_PORT } from "@phala-ts/node";
+import { PhalaClient, PhalaSdkError, type TrustAnchor } from "@phala-ts/sdk";
+import { DEFAULT_RPC_PORT, loadChainSpec } from "@phala-ts/node";
 import { UsageError, parseFlags } from "./args.ts";
 
 export const DEFAULT_NODE_URL = `ws://127.0.0.1:${DEFAULT_RPC_PORT}`;
 const PHA_DECIMALS = 12;
 
 /** Flags every SDK-backed command takes. */
-export const COMMON_STRING_FLAGS = ["node", "suri", "key-type"] as const;
-export const COMMON_BOOLEAN_FLAGS = ["json"] as const;
+export const COMMON_STRING_FLAGS = ["node", "suri", "key-type", "chain"] as const;
+export const COMMON_BOOLEAN_FLAGS = ["json", "trust-on-first-use"] as const;
 
 export const COMMON_HELP = `  --node <ws url>        the node to talk to (default ${DEFAULT_NODE_URL})
   --suri <secret uri>    the signing account: //Alice … //Ferdie, a mnemonic or 0x seed (default //Alice)
   --key-type <type>      ${KEY_TYPES.join(", ")} (default sr25519)
+  --chain <dev|local|spec.json>
+                         the chain to trust: everything the node says is verified against its
+                         genesis validators (default dev, the chain of phala dev and phala node --dev)
+  --trust-on-first-use   take the chain's genesis from the node instead (dev chains only: a node
+                         that lies from the start is believed)
   --json                 print one JSON object on stdout and nothing else`;
 
 export const ACCOUNT_HELP = `phala account: dev keys and balances
@@ -43,6 +48,20 @@ export function nodeUrl(flags: Flags): string {
   const url = stringFlag(flags, "node") ?? DEFAULT_NODE_URL;
   if (!/^wss?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--node must be a ws:// or wss:// address such as ${DEFAULT_NODE_URL}`);
   return url;
+}
+
+/** What the client trusts: the chain spec's genesis validators, or the node on first use when asked by name. */
+export function trustAnchor(flags: Flags): TrustAnchor {
+  if (flags.has("trust-on-first-use")) {
+    if (flags.has("chain")) throw new UsageError("--chain and --trust-on-first-use exclude each other: trust the chain spec, or the node");
+    return { trustOnFirstUse: true };
+  }
+  const chain = stringFlag(flags, "chain") ?? "dev";
+  try {
+    return { chainSpec: loadChainSpec(chain).json };
+  } catch (e) {
+    throw new UsageError(`--chain ${chain}: ${(e as Error).message}`);
+  }
 }
 
 export function keyType(flags: Flags): KeyType {
@@ -119,7 +138,8 @@ export async function withClient<T>(flags: Flags, f: (client: PhalaClient) => Pr
   const url = nodeUrl(flags);
   let client: PhalaClient | undefined;
   try {
-    client = await PhalaClient.connect(url);
+    client = await PhalaClient.connect(url, { trust: trustAnchor(flags) });
+    if (client.trust === "trust-on-first-use" && !json) process.stderr.write("warning: the chain's genesis was taken from the node on first use (--trust-on-first-use); nothing proves it is the chain you meant\n");
     return await f(client);
   } catch (e) {
     if (json) {

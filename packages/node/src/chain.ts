@@ -16,7 +16,7 @@ import {
 } from "@phala-ts/runtime";
 import { buildRuntimeMetadata, METADATA_VERSIONS } from "@phala-ts/runtime";
 import { TrieStore, orderedTrieRoot } from "@phala-ts/trie";
-import { Header, validatorSetDigest, type DigestItemValue, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
+import { Header, announcedValidatorSet, decodeHeader as decodeHeaderValue, validatorSetDigest, type DigestItemValue, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
 import { T, decodeExact } from "@phala-ts/runtime/types";
 import { MessageList, PhalaMqStorage } from "@phala-ts/runtime/phala";
 import { TimestampStorage } from "@phala-ts/runtime";
@@ -298,7 +298,8 @@ export class Chain {
     const header = decodeHeader(encoded);
     const justification = sign(header.number, header.hash);
     const ingress = () => encodeIngress(changes, this.trie.prove(stateRoot, [OUTBOUND_KEY, TIMESTAMP_KEY]));
-    this.db.commitBlock({ hash: header.hash, number: header.number, header: encoded, extrinsics, justification, ingress }, () => {
+    const announcedSetId = announcedValidatorSet(decodeHeaderValue(encoded))?.set_id;
+    this.db.commitBlock({ hash: header.hash, number: header.number, header: encoded, extrinsics, justification, ingress, announcedSetId }, () => {
       const r = batch.commit(header.number);
       assert.ok(bytesEqual(r.root, stateRoot), "committed state root differs from the computed one");
     });

@@ -8,12 +8,19 @@ import { createPhalaMqPallet } from "./pallets/phala-mq/pallet.ts";
 import { createPhalaRegistryPallet, registryOnOffchainMessage, registrySignerOf } from "./pallets/phala-registry/pallet.ts";
 import { createPhatContractsPallet, phatContractsOnOffchainMessage } from "./pallets/phala-phat-contracts/pallet.ts";
 import type { DispatchContext } from "./pallet/context.ts";
-import type { MessageValue } from "./pallets/phala-mq/types.ts";
+import type { SignedMessageValue } from "./pallets/phala-mq/types.ts";
+import { recordKeyPublication } from "./key-publications.ts";
 
-/** Offchain messages go to the contracts pallet's topics first, then the registry's. */
-function onOffchainMessage(ctx: DispatchContext, message: MessageValue) {
+/**
+ * Offchain messages go to the contracts pallet's topics first, then the registry's; an
+ * accepted key publication is kept as signed.
+ */
+function onOffchainMessage(ctx: DispatchContext, signed: SignedMessageValue) {
+  const message = signed.message;
   const r = phatContractsOnOffchainMessage(ctx, message);
-  return r === "unhandled" ? registryOnOffchainMessage(ctx, message) : r;
+  const result = r === "unhandled" ? registryOnOffchainMessage(ctx, message) : r;
+  if (result === undefined) recordKeyPublication(ctx, signed);
+  return result;
 }
 import { composeRuntime, forwardType, type ComposedRuntime, type RuntimeVersionValue } from "./executive/composed-runtime.ts";
 

@@ -8,3 +8,4 @@ export { laneNextSequence } from "./pallets/phala-mq/pallet.ts";
 export * from "./pallets/phala-phat-contracts/types.ts";
 export { PhatContractsStorage, clusterPotAccount, CODE_SIZE_MAX } from "./pallets/phala-phat-contracts/pallet.ts";
 export * from "./pallets/phala-phat-contracts/wire.ts";
+export { keyOwnerOfPublication } from "./key-publications.ts";

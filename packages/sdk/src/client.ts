@@ -21,13 +21,18 @@ import {
   DEFAULT_SALT_BYTES,
   DEFAULT_QUERY_BATCH_MAX,
   DEFAULT_WORKER_TIMEOUT_MS,
+  DEFAULT_MAX_STALENESS_MS,
   POLL_INTERVAL_MS,
+  PROVENANCE_CACHE_MAX,
 } from "./limits.ts";
 import { QueryBatcher } from "./query-batcher.ts";
 import { QueryCertificateCache } from "./query-certificate.ts";
 import { randomBytes } from "./random.ts";
 import { awaitCommandResult, type ReachableWorker } from "./result-poll.ts";
+import { ChainReader, unverified, type CertifiedBlock } from "./chain-reader.ts";
+import { verifyKeyProvenance, type KeyProvenance } from "./provenance.ts";
 import { RpcClient } from "./rpc-client.ts";
+import type { TrustAnchor, TrustMode } from "./trust-anchor.ts";
 import { encodeCall, phalaRuntime } from "./runtime.ts";
 import { defaultWebSocketFactory, type WebSocketFactory } from "./websocket.ts";
 import { sealInitArgs } from "./wire-crypto.ts";
@@ -35,6 +40,13 @@ import type { FetchLike } from "./worker-client.ts";
 import { platformFetch } from "#worker-http";
 
 export interface PhalaClientOptions {
+  /**
+   * What to trust about the chain (required): its chain spec, its genesis hash, or, for a dev
+   * chain only, `{ trustOnFirstUse: true }`. Everything the SDK reads is then proven from it.
+   */
+  trust?: TrustAnchor;
+  /** How old the newest finalized block may be by the local clock before the node is taken to replay an old state (default 5 min). */
+  maxStalenessMs?: number;
   /** Time the node has to answer one request (default 30 s). */
   requestTimeoutMs?: number;
   /** Time from submitting an extrinsic to its finalization (default 60 s). */
@@ -198,6 +210,8 @@ const HEAD_READS_MAX = 4096;
 
 export class PhalaClient {
   readonly rpc: RpcClient;
+  /** Verifies what the node says: certificates, set changes, read proofs. */
+  readonly chain: ChainReader;
   readonly genesisHash: Uint8Array;
   readonly specVersion: number;
   readonly transactionVersion: number;
@@ -213,11 +227,18 @@ export class PhalaClient {
    */
   #headReads: Map<string, Promise<Uint8Array | undefined>> | undefined;
   #headEpoch = 0;
+  /** The certified finalized block head reads are proven against, until the next finalized block. */
+  #head: Promise<CertifiedBlock> | undefined;
+  /** Head reads asked for in this turn, proven together under one read proof. */
+  #pending: Array<{ key: Uint8Array; settle: (v: Promise<Uint8Array | undefined>) => void }> = [];
+  /** Verified provenances by target and key, so a key is checked once and not again per command. */
+  readonly #provenance = new Map<string, Promise<KeyProvenance>>();
 
-  private constructor(rpc: RpcClient, genesisHash: Uint8Array, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings, queryBatcher: QueryBatcher) {
+  private constructor(rpc: RpcClient, chain: ChainReader, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings, queryBatcher: QueryBatcher) {
     this.rpc = rpc;
+    this.chain = chain;
     this.queryBatcher = queryBatcher;
-    this.genesisHash = genesisHash;
+    this.genesisHash = chain.genesisHash;
     this.specVersion = version.specVersion;
     this.transactionVersion = version.transactionVersion;
     this.settings = settings;
@@ -241,12 +262,14 @@ export class PhalaClient {
     const queryBatcher = new QueryBatcher(opts.queryBatchMax ?? DEFAULT_QUERY_BATCH_MAX, { fetch: settings.fetch, timeoutMs: settings.workerTimeoutMs });
     const rpc = await RpcClient.connect({ url: nodeUrl, requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, webSocket: opts.webSocket ?? (await defaultWebSocketFactory()) });
     try {
-      const [genesis, version] = await Promise.all([rpc.request("chain_getBlockHash", [0]), rpc.request("state_getRuntimeVersion")]);
+      const maxStalenessMs = opts.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS;
+      const [chain, version] = await Promise.all([ChainReader.open(rpc, opts.trust, { now: settings.now, maxStalenessMs }), rpc.request("state_getRuntimeVersion")]);
+      // The versions only go into what the client signs: a node that lies about them gets its transactions refused, nothing more.
       const v = version as { specVersion?: unknown; transactionVersion?: unknown } | null;
       if (typeof v?.specVersion !== "number" || typeof v.transactionVersion !== "number") {
         throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", "state_getRuntimeVersion answered without specVersion and transactionVersion; is this a Phala node?");
       }
-      const client = new PhalaClient(rpc, hexField("chain_getBlockHash", genesis, 32), { specVersion: v.specVersion, transactionVersion: v.transactionVersion }, settings, queryBatcher);
+      const client = new PhalaClient(rpc, chain, { specVersion: v.specVersion, transactionVersion: v.transactionVersion }, settings, queryBatcher);
       await client.#followFinalized();
       return client;
     } catch (e) {
@@ -260,6 +283,14 @@ export class PhalaClient {
     this.rpc.close();
   }
 
+  /**
+   * How the chain's identity was established: from a genesis hash or chain spec the caller
+   * gave, or taken on first use from the node (dev chains only: the node was believed).
+   */
+  get trust(): TrustMode {
+    return this.chain.trust;
+  }
+
   // ------------------------------------------------------------------ chain state
 
   async #followFinalized(): Promise<void> {
@@ -268,8 +299,12 @@ export class PhalaClient {
         onItem: () => {
           this.#headEpoch++;
           this.#headReads?.clear();
+          this.#head = undefined;
         },
-        onClose: () => (this.#headReads = undefined),
+        onClose: () => {
+          this.#headReads = undefined;
+          this.#head = undefined;
+        },
       });
       this.#headReads = new Map();
     } catch {
@@ -285,25 +320,57 @@ export class PhalaClient {
     return this.#headReads === undefined ? undefined : this.#headEpoch;
   }
 
-  /** Raw storage at the node's head (or at `at`). */
+  /**
+   * The certified finalized block that reads are proven against: one per finalized block
+   * while the node's finalized heads are followed, else certified again for every read.
+   */
+  finalizedBlock(): Promise<CertifiedBlock> {
+    if (this.#headReads === undefined) return this.chain.finalized();
+    if (!this.#head) {
+      const head = this.chain.finalized();
+      this.#head = head;
+      head.catch(() => {
+        if (this.#head === head) this.#head = undefined;
+      });
+    }
+    return this.#head;
+  }
+
+  /**
+   * Storage at the newest finalized block (or at block `at`, certified first), proven against
+   * its certified state root: CHAIN_UNVERIFIED when the node's answer does not verify.
+   */
   async storage(key: Uint8Array, at?: Uint8Array): Promise<Uint8Array | undefined> {
-    if (at === undefined && this.#headReads) {
+    if (at !== undefined) {
+      const block = await this.chain.certify(at);
+      return (await this.chain.read(block, [key]))[0];
+    }
+    if (this.#headReads) {
       const id = toHex(key);
       const hit = this.#headReads.get(id);
       if (hit) return hit.then((v) => v?.slice());
       if (this.#headReads.size >= HEAD_READS_MAX) this.#headReads.clear();
-      const read = this.#storageAt(key, undefined);
+      const read = this.#provenAtHead(key);
       this.#headReads.set(id, read);
       read.catch(() => this.#headReads?.delete(id));
       return read.then((v) => v?.slice());
     }
-    return this.#storageAt(key, at);
+    return this.#provenAtHead(key);
   }
 
-  async #storageAt(key: Uint8Array, at: Uint8Array | undefined): Promise<Uint8Array | undefined> {
-    const v = await this.rpc.request("state_getStorage", at ? [toHex(key), toHex(at)] : [toHex(key)]);
-    if (v === null || v === undefined) return undefined;
-    return hexField("state_getStorage", v);
+  /** Queues a head read; reads asked for in the same turn go to the node as one read proof. */
+  #provenAtHead(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return new Promise<Promise<Uint8Array | undefined>>((settle) => {
+      this.#pending.push({ key, settle });
+      if (this.#pending.length === 1) queueMicrotask(() => void this.#flushReads());
+    }).then((v) => v);
+  }
+
+  async #flushReads(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    const values = this.finalizedBlock().then((block) => this.chain.read(block, batch.map((p) => p.key)));
+    batch.forEach((p, i) => p.settle(values.then((v) => v[i])));
   }
 
   async #read<V>(item: { type: { codec: { dec(b: Uint8Array): V } } }, key: Uint8Array): Promise<V | undefined> {
@@ -409,6 +476,39 @@ export class PhalaClient {
     return { id: hex(cid), deployer: hex(info.deployer), codeHash: hex(info.code_hash), cluster: hex(info.cluster), salt: info.salt, publicKeys: keysOf(keys) };
   }
 
+  /**
+   * The provenance of a contract's or a cluster's key, every link checked in the certified
+   * finalized state: contract key ← cluster key ← master key ← attested gatekeeper worker.
+   * CHAIN_UNVERIFIED (`details.link` "provenance") when a link is missing or does not verify.
+   */
+  async keyProvenance(target: { contract: IdLike } | { cluster: IdLike }): Promise<KeyProvenance> {
+    const t = "contract" in target ? { contract: idBytes(target.contract, "contract id") } : { cluster: idBytes(target.cluster, "cluster id") };
+    return verifyKeyProvenance(this.chain, await this.finalizedBlock(), t);
+  }
+
+  /**
+   * Checks, once per key, that `keys` are the target's keys with a verified provenance;
+   * nothing may be encrypted to them before.
+   */
+  async checkKeyProvenance(target: { contract: Uint8Array } | { cluster: Uint8Array }, keys: PublicKeysValue): Promise<KeyProvenance> {
+    const id = "contract" in target ? `contract:${toHex(target.contract)}` : `cluster:${toHex(target.cluster)}`;
+    const cacheKey = `${id}:${toHex(keys.pubkey)}:${toHex(keys.ecdh_pubkey)}`;
+    let p = this.#provenance.get(cacheKey);
+    if (!p) {
+      if (this.#provenance.size >= PROVENANCE_CACHE_MAX) this.#provenance.delete(this.#provenance.keys().next().value!);
+      p = this.keyProvenance(target).then((prov) => {
+        const proven = "contract" in target ? prov.contract : prov.cluster;
+        if (!proven || proven.pubkey !== hex(keys.pubkey) || proven.ecdhPubkey !== hex(keys.ecdh_pubkey)) {
+          throw unverified("provenance", `the ${id.split(":")[0]} key about to be used is not the one whose provenance verified`, { target: id });
+        }
+        return prov;
+      });
+      this.#provenance.set(cacheKey, p);
+      p.catch(() => this.#provenance.delete(cacheKey));
+    }
+    return p;
+  }
+
   // ------------------------------------------------------------------ extrinsics
 
   /**
@@ -421,13 +521,18 @@ export class PhalaClient {
     const callBytes = encodeCall(pallet, call, args);
     const accepted = await this.#serialized(signer.accountId, () => this.#submitAndWatch(signer, callBytes, what));
     const { blockHash, hash, xtHex } = await accepted.finalized;
-    const block = (await this.rpc.request("chain_getBlock", [toHex(blockHash)])) as { block?: { header?: { number?: unknown }; extrinsics?: unknown } } | null;
-    const extrinsics = block?.block?.extrinsics;
-    const numberHex = block?.block?.header?.number;
-    if (!Array.isArray(extrinsics) || typeof numberHex !== "string") throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `chain_getBlock has no body for finalized block ${toHex(blockHash)}`);
+    // The inclusion, the index and the events are proven: the block by its certificate, the
+    // body by its extrinsics root, the events by a read proof against its state root.
+    const [certified, block] = await Promise.all([this.chain.certify(blockHash), this.rpc.request("chain_getBlock", [toHex(blockHash)])]);
+    const extrinsics = (block as { block?: { extrinsics?: unknown } } | null)?.block?.extrinsics;
+    if (!Array.isArray(extrinsics)) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `chain_getBlock has no body for finalized block ${toHex(blockHash)}`);
+    this.chain.checkBody(
+      certified,
+      extrinsics.map((x) => hexField("chain_getBlock", x)),
+    );
     const index = extrinsics.findIndex((x) => x === xtHex);
     if (index < 0) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `${what}: the node said block ${toHex(blockHash)} includes the extrinsic, but its body does not`);
-    const eventsRaw = await this.storage(phalaRuntime().systemEvents.key(), blockHash);
+    const eventsRaw = (await this.chain.read(certified, [phalaRuntime().systemEvents.key()]))[0];
     if (eventsRaw === undefined) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `${what}: the node has no events for block ${toHex(blockHash)} (state pruned?)`);
     let outcome;
     try {
@@ -436,7 +541,7 @@ export class PhalaClient {
       throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `${what}: the block's events do not decode with this SDK's runtime; is the SDK as new as the chain?`, { cause: e });
     }
     if (!outcome) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `${what}: block ${toHex(blockHash)} has no dispatch event for extrinsic ${index}`);
-    const included: IncludedExtrinsic = { hash: toHex(hash), blockHash: toHex(blockHash), blockNumber: parseInt(numberHex, 16), index, events: outcome.events };
+    const included: IncludedExtrinsic = { hash: toHex(hash), blockHash: toHex(blockHash), blockNumber: certified.number, index, events: outcome.events };
     if (!outcome.success) throw dispatchFailure(what, outcome.errorName, { blockHash: included.blockHash, blockNumber: included.blockNumber, extrinsic: included.hash });
     return included;
   }
@@ -558,6 +663,7 @@ export class PhalaClient {
         { details: { cluster: hex(clusterId) } },
       );
     }
+    await this.checkKeyProvenance({ cluster: clusterId }, keys);
     const contractId = contractIdOf(signer.accountId, codeHash, clusterId, salt);
     const sealed = sealInitArgs({ clusterEcdhPubkey: keys.ecdh_pubkey, contractId, gasLimit, input });
     try {

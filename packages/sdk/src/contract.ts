@@ -110,6 +110,7 @@ export class PhalaContract {
         { details: { contract: this.id } },
       );
     }
+    await this.#client.checkKeyProvenance({ contract: this.#id }, keys);
     const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: this.#id, sender: signer.accountId, gasLimit, input });
     try {
       const included = await this.#client.submit(signer, "PhalaPhatContracts", "push_contract_message", { contract: this.#id, payload: sealed.payload, deposit });

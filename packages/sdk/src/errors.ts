@@ -16,6 +16,12 @@ export type PhalaSdkErrorCode =
   | "NODE_RPC_ERROR"
   /** The node answered something that is not what the method returns. */
   | "NODE_BAD_RESPONSE"
+  /**
+   * What the node sent does not verify against the trust anchor: a read proof, a state root,
+   * a commit certificate, a validator-set change, a stale state or a key's provenance
+   * (`details.link` names which). Nothing was encrypted to or sent on its word.
+   */
+  | "CHAIN_UNVERIFIED"
   /** The transaction pool refused the extrinsic (bad nonce, bad signature, …). */
   | "TX_INVALID"
   /** The pool dropped the extrinsic before it was included. */

@@ -16,6 +16,10 @@ export type {
   TransferToClusterParams,
 } from "./client.ts";
 export { PhalaContract } from "./contract.ts";
+export { ChainReader } from "./chain-reader.ts";
+export type { CertifiedBlock, ChainReaderOptions, UnverifiedLink } from "./chain-reader.ts";
+export type { TrustAnchor, TrustMode, ValidatorInput } from "./trust-anchor.ts";
+export type { KeyProvenance, PublishedKeys } from "./provenance.ts";
 export type { SendOptions, SendResult, QueryOptions, QueryResult } from "./contract.ts";
 export type { CallResult, ContractEventOut } from "./call-outcome.ts";
 export { callResult } from "./call-outcome.ts";
@@ -47,6 +51,7 @@ export type { WebSocketFactory, WebSocketLike } from "./websocket.ts";
 export type { FetchLike, ResponseLike } from "./worker-client.ts";
 export {
   DEFAULT_QUERY_CERT_TTL_MS,
+  DEFAULT_MAX_STALENESS_MS,
   DEFAULT_FINALIZATION_TIMEOUT_MS,
   DEFAULT_CONTRACT_KEY_TIMEOUT_MS,
   DEFAULT_RESULT_TIMEOUT_MS,

@@ -54,3 +54,16 @@ export const QUERY_BATCH_MAX = 32;
 export const DEFAULT_QUERY_BATCH_MAX = 8;
 /** Endpoints remembered as answering queries one by one only (older pRuntimes); forgotten all at once past this. */
 export const UNBATCHED_ENDPOINTS_MAX = 256;
+
+/** Keys read under one `state_getReadProof`: a query route reads a dozen; more are split. */
+export const READ_PROOF_KEYS_MAX = 256;
+/** Validator-set changes followed from one finality proof (the node sends at most 64 per answer). */
+export const SET_CHANGES_FOLLOWED_MAX = 64;
+/**
+ * Default age the newest finalized block may have by the local clock. A node can replay a
+ * genuine but old state; a chain that makes a block every few seconds (phala dev: 2 s; Phala:
+ * 12 s) is never this far behind unless it halted or the node lies.
+ */
+export const DEFAULT_MAX_STALENESS_MS = 5 * 60_000;
+/** Verified key provenances kept (one per contract or cluster key used). */
+export const PROVENANCE_CACHE_MAX = 256;

@@ -12,7 +12,8 @@ import { commandResult, failure, openCommand, outcome, queryBatchResponse, query
 const alice = keyPairFromUri("//Alice");
 const bob = keyPairFromUri("//Bob", "ed25519");
 const MARKER = "MARKER-c0ffee-do-not-leak";
-const FAST: PhalaClientOptions = { pollIntervalMs: 20, contractKeyTimeoutMs: 1500, resultTimeoutMs: 1500, workerTimeoutMs: 2000, finalizationTimeoutMs: 5000 };
+/** Short timeouts; the fake chain's genesis (set in `before`) is the trust anchor. */
+let FAST: PhalaClientOptions = { pollIntervalMs: 20, contractKeyTimeoutMs: 1500, resultTimeoutMs: 1500, workerTimeoutMs: 2000, finalizationTimeoutMs: 5000 };
 
 let fake: FakeCluster;
 let client: PhalaClient;
@@ -32,6 +33,7 @@ let salts = 0;
 before(async () => {
   fake = await FakeCluster.start();
   ({ node, w1, w2, w3, clusterId, keylessCluster, contractEcdh, clusterEcdh, member1, member2, outsider } = fake);
+  FAST = { ...FAST, trust: { genesisHash: node.genesisHash } };
   client = await PhalaClient.connect(node.url, FAST);
 });
 

@@ -4,8 +4,25 @@
  * cluster together: it decrypts init args and commands with the right keys, "executes"
  * them with a test-chosen function, publishes the contract key and serves encrypted results.
  */
-import { blake2b256, keyPairFromUri, openEnvelope, x25519KeyPair } from "@phala-ts/primitives";
-import { EncryptedPayload, InitPlaintext, PhalaRegistryStorage, PhatContractsStorage, WireLabels, clusterIdOf, commandIdOf, contractIdOf } from "@phala-ts/runtime/phala";
+import { blake2b256, ed25519Sign, keyPairFromUri, openEnvelope, utf8, x25519KeyPair, type KeyPair } from "@phala-ts/primitives";
+import {
+  ClusterKeyPublished,
+  ContractKeyPublished,
+  ContractTopics,
+  EncryptedPayload,
+  InitPlaintext,
+  MasterPubkeyAnnouncement,
+  PhalaRegistryStorage,
+  PhatContractsStorage,
+  Topics,
+  WireLabels,
+  clusterIdOf,
+  commandIdOf,
+  contractIdOf,
+  egressSigningPayload,
+  type KeyOwnerValue,
+  type MessageValue,
+} from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
 import { FakeNode, type CallVerdict, type DecodedCall } from "./fake-node.ts";
 import { FakeWorker } from "./fake-worker.ts";
@@ -28,6 +45,11 @@ export class FakeCluster {
   readonly member2 = workerKeys(21);
   readonly outsider = workerKeys(31);
   readonly owner = keyPairFromUri("//Alice");
+  /** The gatekeepers' master key; member1 is the gatekeeper that announced it. */
+  readonly master = keyPairFromUri("//FakeMaster", "ed25519");
+  /** The cluster's signing key (its x25519 half is clusterEcdh). */
+  readonly clusterSigner = keyPairFromUri("//FakeCluster", "ed25519");
+  readonly contractSigner = keyPairFromUri("//FakeContract", "ed25519");
 
   /** What the cluster does with each command. */
   execute: (command: unknown, sender: Uint8Array) => Outcome = (command) => outcome({ echo: command });
@@ -54,6 +76,7 @@ export class FakeCluster {
     c.#registerWorker(c.member1, w1.url);
     c.#registerWorker(c.member2, w2.url);
     c.#registerWorker(c.outsider, w3.url);
+    c.#announceMaster();
     c.#putCluster(c.clusterId, [c.member1.identity, c.member2.identity], true);
     c.#putCluster(c.keylessCluster, [c.member1.identity], false);
     c.reset();
@@ -104,11 +127,38 @@ export class FakeCluster {
     this.node.put(PhalaRegistryStorage.Endpoints.key(k.identity), PhalaRegistryStorage.Endpoints.type.codec.enc({ pubkey: k.identity, endpoint: url, signed_at: 1 }));
   }
 
+  /** Stores `message` as published and signed by `sign`, as PhalaMq and the registry do. */
+  publish(owner: KeyOwnerValue, message: MessageValue, sign: (payload: Uint8Array) => Uint8Array, sequence = 0n): void {
+    const signature = sign(egressSigningPayload(this.node.genesisHash, message, sequence));
+    this.node.put(PhalaRegistryStorage.KeyPublications.key(owner), PhalaRegistryStorage.KeyPublications.type.codec.enc({ message, sequence, signature }));
+  }
+
+  #announceMaster(): void {
+    const gk = this.member1;
+    this.node.put(PhalaRegistryStorage.Gatekeepers.key(), PhalaRegistryStorage.Gatekeepers.type.codec.enc([gk.identity]));
+    this.node.put(PhalaRegistryStorage.GatekeeperMasterPubkey.key(), PhalaRegistryStorage.GatekeeperMasterPubkey.type.codec.enc(this.master.publicKey));
+    this.node.put(PhalaRegistryStorage.MasterPubkeyHistory.key(0), PhalaRegistryStorage.MasterPubkeyHistory.type.codec.enc(this.master.publicKey));
+    const message = { sender: { tag: "Worker" as const, value: gk.identity }, destination: utf8(Topics.masterPubkey), payload: MasterPubkeyAnnouncement.codec.enc({ master_pubkey: this.master.publicKey }) };
+    this.publish({ tag: "Master", value: 0 }, message, (m) => ed25519Sign(gk.identitySeed, m));
+  }
+
+  /** Publishes a cluster's keys signed by `by` (the master key unless a test forges it). */
+  publishClusterKeys(id: Uint8Array, keys: { pubkey: Uint8Array; ecdh_pubkey: Uint8Array }, by: KeyPair = this.master): void {
+    this.node.put(PhalaRegistryStorage.ClusterKeys.key(id), PhalaRegistryStorage.ClusterKeys.type.codec.enc(keys));
+    const message = { sender: { tag: "Gatekeeper" as const }, destination: utf8(ContractTopics.clusterKey), payload: ClusterKeyPublished.codec.enc({ cluster: id, keys, shares: [] }) };
+    this.publish({ tag: "Cluster", value: id }, message, (m) => by.sign(m));
+  }
+
+  /** Publishes a contract's keys signed by `by` (the cluster key unless a test forges it). */
+  publishContractKey(id: Uint8Array, cluster: Uint8Array, keys: { pubkey: Uint8Array; ecdh_pubkey: Uint8Array }, by: KeyPair = this.clusterSigner): void {
+    this.node.put(PhalaRegistryStorage.ContractKeys.key(id), PhalaRegistryStorage.ContractKeys.type.codec.enc(keys));
+    const message = { sender: { tag: "Cluster" as const, value: cluster }, destination: utf8(ContractTopics.contractKey), payload: ContractKeyPublished.codec.enc({ contract: id, keys }) };
+    this.publish({ tag: "Contract", value: id }, message, (m) => by.sign(m));
+  }
+
   #putCluster(id: Uint8Array, workers: Uint8Array[], withKey: boolean): void {
     this.node.put(PhatContractsStorage.Clusters.key(id), PhatContractsStorage.Clusters.type.codec.enc({ owner: this.owner.accountId, workers, gas_price: 5n, deposit_per_byte: 1n, deposit_per_item: 10n }));
-    if (withKey) {
-      this.node.put(PhalaRegistryStorage.ClusterKeys.key(id), PhalaRegistryStorage.ClusterKeys.type.codec.enc({ pubkey: new Uint8Array(32).fill(3), ecdh_pubkey: this.clusterEcdh.publicKey }));
-    }
+    if (withKey) this.publishClusterKeys(id, { pubkey: this.clusterSigner.publicKey, ecdh_pubkey: this.clusterEcdh.publicKey });
   }
 
   #dispatch(c: DecodedCall): CallVerdict {
@@ -132,7 +182,7 @@ export class FakeCluster {
           const served = commandResult(this.initOutcome, { contractId: id, commandId: initId, senderPubkey: p.sender_pubkey, contractEcdh: this.contractEcdh });
           const serving = this.serving;
           setTimeout(() => {
-            this.node.put(PhalaRegistryStorage.ContractKeys.key(id), PhalaRegistryStorage.ContractKeys.type.codec.enc({ pubkey: new Uint8Array(32).fill(4), ecdh_pubkey: this.contractEcdh.publicKey }));
+            this.publishContractKey(id, c.args.cluster, { pubkey: this.contractSigner.publicKey, ecdh_pubkey: this.contractEcdh.publicKey });
             for (const w of serving) w.serve(id, initId, served);
           }, 100);
         }

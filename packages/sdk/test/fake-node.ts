@@ -1,12 +1,17 @@
 /**
- * A fake node for SDK tests: JSON-RPC over a real WebSocket with the few methods the SDK
- * uses, storage as a map, and extrinsics "dispatched" by a test-supplied handler into a new
- * finalized block with real SCALE `System.Events`.
+ * A fake node for SDK tests: JSON-RPC over a real WebSocket with the methods the SDK uses,
+ * storage as a map, and extrinsics "dispatched" by a test-supplied handler. It is a real
+ * certified chain all the same, since the SDK believes nothing else: every change of storage
+ * becomes a block with a real state trie, header and commit certificate by //Alice (ed25519,
+ * the dev validator), read proofs come from that trie, and `System.Events` of an extrinsic's
+ * block are real SCALE in its state. `tamper` lets a test lie as a dishonest node would.
  */
 import { once } from "node:events";
 import { WebSocketServer, type WebSocket } from "ws";
-import { blake2b256, fromHex, toHex, utf8 } from "@phala-ts/primitives";
-import { createPhalaRuntime, decodeExtrinsic, type DispatchErrorValue } from "@phala-ts/runtime";
+import { fromHex, keyPairFromUri, toHex, u64le } from "@phala-ts/primitives";
+import { TimestampStorage, createPhalaRuntime, decodeExtrinsic, type DispatchErrorValue } from "@phala-ts/runtime";
+import { encodeCertificate, encodeHeader, headerHash, signPrecommit, validatorSetDigest, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
+import { MemoryNodeDb, TrieStore, orderedTrieRoot } from "@phala-ts/trie";
 
 const runtime = createPhalaRuntime();
 const DISPATCH_INFO = { weight: { ref_time: 1000n, proof_size: 0n }, class: { tag: "Normal" }, pays_fee: { tag: "Yes" } };
@@ -27,19 +32,35 @@ export type CallVerdict =
 interface Block {
   hash: Uint8Array;
   number: number;
+  header: Uint8Array;
+  certificate: Uint8Array;
+  stateRoot: Uint8Array;
   extrinsics: string[];
-  events: Uint8Array;
 }
+
+/** The dev chain's validator: //Alice's ed25519 key, as `phala node --dev` has it. */
+export const VALIDATOR = keyPairFromUri("//Alice", "ed25519");
+export const VALIDATOR_SET: ValidatorSetValue = { set_id: 0n, validators: [{ public_key: VALIDATOR.publicKey, power: 1n }] };
+
+/** A dishonest node's edits of its own answers, by method; return the answer to send. */
+export type Tamper = (method: string, params: unknown[], result: unknown) => unknown;
 
 export class FakeNode {
   readonly storage = new Map<string, Uint8Array>();
   readonly submitted: DecodedCall[] = [];
   readonly blocks: Block[] = [];
   readonly nonces = new Map<string, number>();
-  readonly genesisHash = blake2b256(utf8("fake genesis"));
+  readonly genesisHeader = encodeHeader({ parent_hash: new Uint8Array(32), number: 0, state_root: new Uint8Array(32), extrinsics_root: orderedTrieRoot([]), digest: { logs: [validatorSetDigest(VALIDATOR_SET)] } });
+  readonly genesisHash = headerHash(this.genesisHeader);
   onCall: (call: DecodedCall) => CallVerdict = () => ({ ok: true });
+  tamper: Tamper | undefined;
+  /** Unix ms written into each new block's Timestamp.Now. */
+  clock: () => number = Date.now;
   readonly #wss: WebSocketServer;
+  readonly #trie = new TrieStore({ db: new MemoryNodeDb(), pruningDepthBlocks: Infinity });
   #subId = 0;
+  /** Storage changed since the last block: the next read makes a block of it. */
+  #dirty = true;
 
   private constructor(wss: WebSocketServer) {
     this.#wss = wss;
@@ -59,10 +80,46 @@ export class FakeNode {
 
   put(key: Uint8Array, value: Uint8Array): void {
     this.storage.set(toHex(key), value);
+    this.#dirty = true;
   }
 
   delete(key: Uint8Array): void {
     this.storage.delete(toHex(key));
+    this.#dirty = true;
+  }
+
+  /** The finalized head: a new block of the storage as it is now when it changed since the last one. */
+  head(): Block {
+    if (this.#dirty || this.blocks.length === 0) this.#seal([], undefined);
+    return this.blocks[this.blocks.length - 1];
+  }
+
+  /** Makes a certified block of the current storage, with `events` as its System.Events. */
+  #seal(extrinsics: string[], events: Uint8Array | undefined): Block {
+    const parent = this.blocks[this.blocks.length - 1];
+    const number = this.blocks.length + 1;
+    const batch = this.#trie.batch();
+    for (const [k, v] of this.storage) batch.set(fromHex(k), v);
+    batch.set(TimestampStorage.Now.key(), u64le(BigInt(this.clock())));
+    if (events) batch.set(runtime.systemEvents.key(), events);
+    const stateRoot = batch.commit(number).root;
+    const header = encodeHeader({
+      parent_hash: parent?.hash ?? this.genesisHash,
+      number,
+      state_root: stateRoot,
+      extrinsics_root: orderedTrieRoot(extrinsics.map((x) => fromHex(x))),
+      digest: { logs: [] },
+    });
+    const hash = headerHash(header);
+    const certificate = encodeCertificate({ height: number, round: 0, block_hash: hash, set_id: 0n, precommits: [{ validator: 0, signature: signPrecommit(VALIDATOR, this.genesisHash, number, 0, hash) }] });
+    const block = { hash, number, header, certificate, stateRoot, extrinsics };
+    this.blocks.push(block);
+    this.#dirty = false;
+    return block;
+  }
+
+  #block(hashHex: unknown): Block | undefined {
+    return this.blocks.find((x) => toHex(x.hash) === hashHex);
   }
 
   async close(): Promise<void> {
@@ -72,31 +129,36 @@ export class FakeNode {
 
   #onMessage(ws: WebSocket, text: string): void {
     const m = JSON.parse(text) as { id: number; method: string; params: unknown[] };
-    const reply = (result: unknown) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }));
-    const fail = (code: number, message: string, data?: string) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: m.id, error: { code, message, data } }));
     const p = m.params ?? [];
+    const reply = (result: unknown) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: m.id, result: this.tamper ? this.tamper(m.method, p, result) : result }));
+    const fail = (code: number, message: string, data?: string) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: m.id, error: { code, message, data } }));
     switch (m.method) {
       case "chain_getBlockHash":
         return reply(p[0] === 0 ? toHex(this.genesisHash) : null);
+      case "phala_getGenesisHeader":
+        return reply(toHex(this.genesisHeader));
+      case "chain_getFinalizedHead":
+        return reply(toHex(this.head().hash));
+      case "phala_proveFinality": {
+        const b = this.#block(p[0]);
+        return b ? reply({ header: toHex(b.header), certificate: toHex(b.certificate), setChanges: [] }) : fail(4003, "unknown block");
+      }
+      case "state_getReadProof": {
+        const b = p[1] === undefined ? this.head() : this.#block(p[1]);
+        if (!b) return fail(4003, "unknown block");
+        const keys = (p[0] as string[]).map((k) => fromHex(k));
+        return reply({ at: toHex(b.hash), proof: this.#trie.prove(b.stateRoot, keys).map(toHex) });
+      }
       case "state_getRuntimeVersion":
         return reply({ specVersion: runtime.version.spec_version, transactionVersion: runtime.version.transaction_version });
       case "system_accountNextIndex":
         return reply(this.nonces.get(String(p[0])) ?? 0);
-      case "state_getStorage": {
-        const key = String(p[0]);
-        if (p[1] !== undefined && key === toHex(runtime.systemEvents.key())) {
-          const b = this.blocks.find((x) => toHex(x.hash) === p[1]);
-          return reply(b ? toHex(b.events) : null);
-        }
-        const v = this.storage.get(key);
-        return reply(v ? toHex(v) : null);
-      }
       case "state_getKeysPaged": {
         const prefix = String(p[0]);
         return reply([...this.storage.keys()].filter((k) => k.startsWith(prefix)).sort().slice(0, Number(p[1])));
       }
       case "chain_getBlock": {
-        const b = this.blocks.find((x) => toHex(x.hash) === p[0]);
+        const b = this.#block(p[0]);
         return reply(b ? { block: { header: { number: `0x${b.number.toString(16)}` }, extrinsics: b.extrinsics }, justifications: null } : null);
       }
       case "author_unwatchExtrinsic":
@@ -120,8 +182,6 @@ export class FakeNode {
     if ("refuse" in verdict) return fail(verdict.refuse.code, verdict.refuse.message, verdict.refuse.data);
     this.nonces.set(account, expected + 1);
     this.submitted.push(decoded);
-    const number = this.blocks.length + 1;
-    const hash = blake2b256(utf8(`block ${number}`));
     const records: unknown[] = [];
     const phase = { tag: "ApplyExtrinsic", value: 0 };
     if (verdict.ok) {
@@ -130,7 +190,7 @@ export class FakeNode {
     } else {
       records.push({ phase, event: { tag: "System", value: { tag: "ExtrinsicFailed", value: { dispatch_error: verdict.error, dispatch_info: DISPATCH_INFO } } }, topics: [] });
     }
-    this.blocks.push({ hash, number, extrinsics: [xtHex], events: runtime.systemEvents.type.codec.enc(records) });
+    const { hash } = this.#seal([xtHex], runtime.systemEvents.type.codec.enc(records));
     const id = `sub-${++this.#subId}`;
     const notify = (result: unknown) => ws.send(JSON.stringify({ jsonrpc: "2.0", method: "author_extrinsicUpdate", params: { subscription: id, result } }));
     // As the real node can: the first notification goes out before the subscription id.

@@ -2,7 +2,7 @@
  * Nibble helpers. A key of n bytes is a path of 2n nibbles (high nibble first);
  * nibble paths are Uint8Arrays holding one value 0..15 per element.
  */
-import assert from "node:assert/strict";
+import { assert } from "@phala-ts/primitives";
 import { allocBytes } from "./slab.ts";
 
 export type Nibbles = Uint8Array;

@@ -10,7 +10,7 @@
  *   value   = SCALE compact length + bytes (inline), or the 32-byte blake2b-256 of the value (hashed)
  *   child   = SCALE compact length + (32-byte hash, or the child's own encoding when it is < 32 bytes)
  */
-import assert from "node:assert/strict";
+import { assert } from "@phala-ts/primitives";
 import { blake2b256 } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import type { Nibbles } from "./nibbles.ts";

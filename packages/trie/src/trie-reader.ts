@@ -2,7 +2,7 @@
  * Read-only walks over a stored trie: point lookups (optionally recording the nodes they touch,
  * which is how proofs are built and checked) and ordered iteration.
  */
-import assert from "node:assert/strict";
+import { assert } from "@phala-ts/primitives";
 import { bytesEqual } from "@phala-ts/primitives";
 import { TrieError } from "./errors.ts";
 import {

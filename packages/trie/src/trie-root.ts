@@ -3,7 +3,7 @@
  * Used for genesis checks, `orderedTrieRoot` (extrinsics root) and as an independent reference
  * against which the incremental store is tested.
  */
-import { blake2b256, compareBytes } from "@phala-ts/primitives";
+import { blake2b256, bytesKey, compareBytes } from "@phala-ts/primitives";
 import {
   EMPTY_TRIE_ROOT,
   HASH_LENGTH_BYTES,
@@ -54,7 +54,7 @@ function encodeSubtree(items: Item[], lo: number, hi: number, depth: number): Ui
 /** State root (layout V1, blake2b-256) of a key/value set; later duplicates of a key win. */
 export function trieRoot(entries: Iterable<readonly [Uint8Array, Uint8Array]>): Uint8Array {
   const byKey = new Map<string, readonly [Uint8Array, Uint8Array]>();
-  for (const e of entries) byKey.set(Buffer.from(e[0]).toString("latin1"), e);
+  for (const e of entries) byKey.set(bytesKey(e[0]), e);
   const sorted = [...byKey.values()].sort((x, y) => compareBytes(x[0], y[0]));
   if (sorted.length === 0) return EMPTY_TRIE_ROOT.slice();
   const items = sorted.map(([k, v]) => ({ path: bytesToNibbles(k), value: v }));

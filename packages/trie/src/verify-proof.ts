@@ -1,4 +1,4 @@
-import { blake2b256, bytesKey } from "@phala-ts/primitives";
+import { blake2b256, bytesKey, toHex } from "@phala-ts/primitives";
 import { TrieError, TrieProofError } from "./errors.ts";
 import { HASH_LENGTH_BYTES, scanNode } from "./node-codec.ts";
 import type { NodeSource } from "./node-source.ts";
@@ -29,7 +29,7 @@ export function verifyProof(root: Uint8Array, proofNodes: readonly Uint8Array[],
     const node = byHash.get(bytesKey(hash.subarray(at, at + HASH_LENGTH_BYTES)));
     if (node === undefined) {
       throw new TrieProofError("INCOMPLETE_PROOF", "the proof lacks a node on the key's path", {
-        details: { hash: Buffer.from(hash.subarray(at, at + HASH_LENGTH_BYTES)).toString("hex") },
+        details: { hash: toHex(hash.subarray(at, at + HASH_LENGTH_BYTES)) },
       });
     }
     return node;

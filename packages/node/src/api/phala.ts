@@ -5,7 +5,7 @@ import { SYNC_BATCH_BLOCKS_MAX } from "@phala-ts/runtime/phala";
 import { RawJson, RpcError, type RpcServer } from "../rpc/index.ts";
 import type { Chain } from "../chain.ts";
 import type { NodeService } from "../service.ts";
-import { invalidParams } from "./params.ts";
+import { headerAt, invalidParams } from "./params.ts";
 
 function blockNumberParam(v: unknown, what: string): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > 0xffff_ffff) throw invalidParams(`${what} must be a block number (a non-negative integer)`);
@@ -50,9 +50,46 @@ export function syncBatch(chain: Chain, from: number, maxBlocks: number): Uint8A
 /** Encoded batches kept: the pHosts of a node ask for the same new blocks, one after another. */
 const SYNC_BATCH_CACHE_MAX = 16;
 
-/** Phala's own RPC methods: what pHost needs to feed pRuntime. */
+/** Set changes in one `phala_proveFinality` answer; a client that is further behind asks again from the last. */
+export const FINALITY_PROOF_SET_CHANGES_MAX = 64;
+
+function setIdParam(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw invalidParams("knownSetId must be a validator set id (a non-negative integer)");
+  return BigInt(v);
+}
+
+/**
+ * What a light client needs to trust a finalized block without downloading the chain: the
+ * block's SCALE header and commit certificate, preceded by every header that announced a
+ * validator set after `knownSetId` (up to the block), each with its own certificate by the
+ * set before it (warp-sync style).
+ */
+export function finalityProof(chain: Chain, at: unknown, knownSet: unknown) {
+  const h = headerAt(chain, at);
+  const knownSetId = setIdParam(knownSet);
+  const certified = (hash: Uint8Array, number: number) => {
+    const header = chain.db.header(hash);
+    const certificate = chain.justification(hash);
+    if (!header || !certificate) throw new RpcError(4003, `Client error: block #${number} has no finality certificate on this node`);
+    return { header: toHex(header), certificate: toHex(certificate) };
+  };
+  if (h.number === 0) throw invalidParams("the genesis block has no certificate; it is the trust anchor itself (phala_getGenesisHeader)");
+  const setChanges = chain.db
+    .setChangesAfter(knownSetId, FINALITY_PROOF_SET_CHANGES_MAX)
+    .filter((n) => n <= h.number)
+    .map((n) => {
+      const hash = chain.db.hashAt(n);
+      if (!hash) throw new RpcError(4003, `Client error: block #${n} is missing from this node's database`);
+      return certified(hash, n);
+    });
+  return { ...certified(h.hash, h.number), setChanges };
+}
+
+/** Phala's own RPC methods: what pHost needs to feed pRuntime, and finality proofs for light clients. */
 export function registerPhalaRpc(rpc: RpcServer, node: NodeService): void {
   rpc.register("phala_getGenesisHeader", () => toHex(node.chain.genesis.encoded));
+  rpc.register("phala_proveFinality", (p: unknown[]) => finalityProof(node.chain, p[0], p[1]));
   // Finalized blocks never change, so a batch is the same for every pHost that asks.
   const batches = new Map<string, RawJson>();
   rpc.register("phala_getSyncBatch", (p: unknown[]) => {

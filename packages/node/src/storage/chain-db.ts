@@ -15,6 +15,8 @@ export interface BlockRecord {
    * state pruning, because pRuntimes sync from genesis.
    */
   ingress?: () => Uint8Array;
+  /** The id of the validator set this block's header announces, if it announces one. */
+  announcedSetId?: bigint;
 }
 
 export interface ChainDbOptions {
@@ -26,6 +28,12 @@ export interface ChainDbOptions {
 const META_FINALIZED = "finalized";
 const META_GENESIS = "genesis";
 const DEFAULT_MAP_SIZE_BYTES = 64 * 1024 ** 3;
+
+function setIdKey(id: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(id);
+  return b;
+}
 
 function numberKey(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -84,6 +92,8 @@ export class ChainDb {
   readonly trieNodes: Database<Buffer, Buffer>;
   readonly trieJournal: Database<Buffer, Buffer>;
   readonly ingress: Database<Buffer, Buffer>;
+  /** Set id → the number of the block whose header announced it: what a light client's warp sync needs. */
+  readonly setChanges: Database<Buffer, Buffer>;
 
   constructor(options: ChainDbOptions) {
     this.root = open({ path: options.path, maxDbs: 16, mapSize: options.mapSizeBytes ?? DEFAULT_MAP_SIZE_BYTES, compression: false });
@@ -96,6 +106,7 @@ export class ChainDb {
     this.trieNodes = this.root.openDB({ name: "trie-nodes", ...bin });
     this.trieJournal = this.root.openDB({ name: "trie-journal", ...bin });
     this.ingress = this.root.openDB({ name: "ingress", ...bin });
+    this.setChanges = this.root.openDB({ name: "set-changes", ...bin });
   }
 
   finalizedHash(): Uint8Array | undefined {
@@ -127,6 +138,13 @@ export class ChainDb {
     return this.justifications.get(Buffer.from(hash)) ?? undefined;
   }
 
+  /** Numbers of the blocks announcing validator sets with ids above `afterSetId`, in order, at most `limit`. */
+  setChangesAfter(afterSetId: bigint, limit: number): number[] {
+    const out: number[] = [];
+    for (const { value } of this.setChanges.getRange({ start: setIdKey(afterSetId + 1n), limit })) out.push(value.readUInt32BE(0));
+    return out;
+  }
+
   /**
    * Writes a finalized block. `withState` runs inside the same transaction so trie nodes
    * and the block become durable together.
@@ -140,6 +158,7 @@ export class ChainDb {
       this.bodies.putSync(key, Buffer.from(encodeBody(b.extrinsics)));
       if (b.justification) this.justifications.putSync(key, Buffer.from(b.justification));
       this.numbers.putSync(numberKey(b.number), key);
+      if (b.announcedSetId !== undefined) this.setChanges.putSync(setIdKey(b.announcedSetId), numberKey(b.number));
       if (b.number === 0) this.meta.putSync(META_GENESIS, key);
       this.meta.putSync(META_FINALIZED, key);
     });

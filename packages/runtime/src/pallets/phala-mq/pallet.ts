@@ -6,7 +6,7 @@ import type { DispatchContext, DispatchErrorValue, DispatchResult } from "../../
 import { DispatchError } from "../../types/std.ts";
 import { SystemStorage } from "../system/pallet.ts";
 import { TransactionInvalid, invalid } from "../../executive/validity.ts";
-import { Message, MessageOrigin, SignedMessage, egressSigningPayload, type MessageOriginValue, type MessageValue } from "./types.ts";
+import { Message, MessageOrigin, SignedMessage, egressSigningPayload, type MessageOriginValue, type MessageValue, type SignedMessageValue } from "./types.ts";
 import { PhalaMqStorage } from "./storage.ts";
 
 export const PHALA_MQ_INDEX = 85;
@@ -31,7 +31,7 @@ export const PhalaMqEvent = T.enumeration(["phala_pallets", "mq", "pallet", "Eve
 /** Hooks the runtime wires in: who may sign for an origin, and what pallets do with messages on their topics. */
 export interface PhalaMqOptions {
   signerOf(state: StateReader, origin: MessageOriginValue): Uint8Array | undefined;
-  onOffchainMessage(ctx: DispatchContext, message: MessageValue): DispatchResult;
+  onOffchainMessage(ctx: DispatchContext, signed: SignedMessageValue): DispatchResult;
 }
 
 /** Appends a message to this block's ingress queue. */
@@ -150,7 +150,7 @@ export function createPhalaMqPallet(opts: PhalaMqOptions) {
           PhalaMqStorage.OffchainIngress.set(ctx.state, origin, signed.sequence + 1n);
           const pushed = pushMessage(ctx, signed.message);
           if (pushed) return pushed;
-          const handled = ctx.transactional(() => opts.onOffchainMessage(ctx, signed.message));
+          const handled = ctx.transactional(() => opts.onOffchainMessage(ctx, signed));
           if (handled) refused(ctx, origin, signed.sequence, handled);
           return undefined;
         },

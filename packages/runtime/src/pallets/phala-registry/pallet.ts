@@ -22,16 +22,18 @@ import {
   WorkerPublicKey,
   WorkerRegistrationInfo,
   registrationReportData,
+  rotationSigningPayload,
+  ROTATION_DOMAIN,
   type RegistryEventValue,
 } from "./types.ts";
 import { PhalaRegistryStorage as S } from "./storage.ts";
 import { verifyRegistrationEvidence } from "./attestation.ts";
 
+export { rotationSigningPayload, ROTATION_DOMAIN };
 export const PHALA_REGISTRY_INDEX = 86;
 /** An endpoint signed more than this many blocks ago is refused. */
 export const ENDPOINT_FRESHNESS_BLOCKS = 200;
 export const EVIDENCE_BYTES_MAX = 256 * 1024;
-export const ROTATION_DOMAIN = utf8("phala/master-rotation/v1");
 const REGISTRY_SENDER = utf8("PhalaRegistry");
 
 export const PHALA_REGISTRY_ERRORS = [
@@ -107,9 +109,6 @@ function isGatekeeper(state: StateReader, pubkey: Uint8Array): boolean {
   return S.Gatekeepers.get(state as any).some((g) => bytesEqual(g, pubkey));
 }
 
-export function rotationSigningPayload(rotationId: number, newPubkey: Uint8Array): Uint8Array {
-  return concatBytes(ROTATION_DOMAIN, u32le(rotationId), newPubkey);
-}
 
 /** The key that must sign egress from an origin, as PhalaMq asks. */
 export function registrySignerOf(state: StateReader, origin: MessageOriginValue): Uint8Array | undefined {

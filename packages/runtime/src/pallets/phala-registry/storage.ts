@@ -2,7 +2,8 @@ import { T } from "../../types/index.ts";
 import { H256 } from "../../types/std.ts";
 import { palletStorage } from "../../state/storage-item.ts";
 import { PublicKeys } from "../phala-phat-contracts/types.ts";
-import { RandomBeacon, WorkerEndpointPayload, WorkerInfo, WorkerPublicKey } from "./types.ts";
+import { SignedMessage } from "../phala-mq/types.ts";
+import { KeyOwner, RandomBeacon, WorkerEndpointPayload, WorkerInfo, WorkerPublicKey } from "./types.ts";
 
 const s = palletStorage("PhalaRegistry");
 
@@ -21,4 +22,12 @@ export const PhalaRegistryStorage = {
   AttestationPolicy: s.value("AttestationPolicy", T.bytes, { docs: ["The attestation policy workers are verified under."] }),
   ClusterKeys: s.map("ClusterKeys", "Blake2_128Concat", H256, PublicKeys, { docs: ["Public keys of clusters, published by gatekeepers."] }),
   ContractKeys: s.map("ContractKeys", "Blake2_128Concat", H256, PublicKeys, { docs: ["Public keys of contracts, published by their clusters."] }),
+  /**
+   * The signed message that published each master, cluster and contract key, kept as it was
+   * signed, so a client that trusts only proofs can check every link of a key's provenance
+   * itself instead of trusting that the chain checked it.
+   */
+  KeyPublications: s.map("KeyPublications", "Blake2_128Concat", KeyOwner, SignedMessage, {
+    docs: ["The signed message that published each master, cluster and contract key."],
+  }),
 };

@@ -1,4 +1,4 @@
-import { blake2b512 } from "@phala-ts/primitives";
+import { blake2b512, concatBytes, u32le, utf8 } from "@phala-ts/primitives";
 import { T, type Infer } from "../../types/index.ts";
 import { AccountId32, H256 } from "../../types/std.ts";
 
@@ -101,3 +101,22 @@ export const MasterKeyRotated = T.struct(["phala_pallets", "registry", "MasterKe
   /** By the old master key over `"phala/master-rotation/v1" ++ rotation_id (u32 le) ++ new_pubkey`. */
   signature: T.fixedBytes(64),
 });
+
+/**
+ * Whose key a stored publication announces: the master key of a rotation (0 is the first,
+ * announced by a gatekeeper worker), a cluster's keys or a contract's keys.
+ */
+export const KeyOwner = T.enumeration(["phala_pallets", "registry", "KeyOwner"], {
+  Master: { index: 0, fields: [T.u32], typeNames: ["u32"] },
+  Cluster: { index: 1, fields: [H256], typeNames: ["H256"] },
+  Contract: { index: 2, fields: [H256], typeNames: ["H256"] },
+});
+export type KeyOwnerValue = Infer<typeof KeyOwner>;
+
+/** Domain of the old master key's signature over a rotation. */
+export const ROTATION_DOMAIN = utf8("phala/master-rotation/v1");
+
+/** Bytes the old master key signs to hand over to the new one: domain, rotation id, new public key. */
+export function rotationSigningPayload(rotationId: number, newPubkey: Uint8Array): Uint8Array {
+  return concatBytes(ROTATION_DOMAIN, u32le(rotationId), newPubkey);
+}
