@@ -8,7 +8,7 @@
  */
 import { once } from "node:events";
 import { WebSocketServer, type WebSocket } from "ws";
-import { fromHex, keyPairFromUri, toHex, u64le } from "@phala-ts/primitives";
+import { fromHex, keyPairFromUri, toHex, u64le, type KeyPair } from "@phala-ts/primitives";
 import { TimestampStorage, createPhalaRuntime, decodeExtrinsic, type DispatchErrorValue } from "@phala-ts/runtime";
 import { encodeCertificate, encodeHeader, headerHash, signPrecommit, validatorSetDigest, type ValidatorSetValue } from "@phala-ts/runtime/consensus";
 import { MemoryNodeDb, TrieStore, orderedTrieRoot } from "@phala-ts/trie";
@@ -61,6 +61,12 @@ export class FakeNode {
   #subId = 0;
   /** Storage changed since the last block: the next read makes a block of it. */
   #dirty = true;
+  /** The validators signing new blocks, with their seeds' key pairs. */
+  #set: { set: ValidatorSetValue; keys: KeyPair[] } = { set: VALIDATOR_SET, keys: [VALIDATOR] };
+  /** A set the next block announces; it signs the blocks after that one. */
+  #announce: { set: ValidatorSetValue; keys: KeyPair[] } | undefined;
+  /** Blocks that announced a set, by the id they announced. */
+  readonly setChanges: Array<{ setId: bigint; block: Block }> = [];
 
   private constructor(wss: WebSocketServer) {
     this.#wss = wss;
@@ -94,6 +100,12 @@ export class FakeNode {
     return this.blocks[this.blocks.length - 1];
   }
 
+  /** The next block announces `keys` (equal power) as the next validator set, and they sign from the block after it. */
+  announceValidators(keys: KeyPair[], setId = this.#set.set.set_id + 1n): void {
+    this.#announce = { set: { set_id: setId, validators: keys.map((k) => ({ public_key: k.publicKey, power: 1n })) }, keys };
+    this.#dirty = true;
+  }
+
   /** Makes a certified block of the current storage, with `events` as its System.Events. */
   #seal(extrinsics: string[], events: Uint8Array | undefined): Block {
     const parent = this.blocks[this.blocks.length - 1];
@@ -108,12 +120,24 @@ export class FakeNode {
       number,
       state_root: stateRoot,
       extrinsics_root: orderedTrieRoot(extrinsics.map((x) => fromHex(x))),
-      digest: { logs: [] },
+      digest: { logs: this.#announce ? [validatorSetDigest(this.#announce.set)] : [] },
     });
     const hash = headerHash(header);
-    const certificate = encodeCertificate({ height: number, round: 0, block_hash: hash, set_id: 0n, precommits: [{ validator: 0, signature: signPrecommit(VALIDATOR, this.genesisHash, number, 0, hash) }] });
+    const signers = this.#set;
+    const certificate = encodeCertificate({
+      height: number,
+      round: 0,
+      block_hash: hash,
+      set_id: signers.set.set_id,
+      precommits: signers.keys.map((k, validator) => ({ validator, signature: signPrecommit(k, this.genesisHash, number, 0, hash) })),
+    });
     const block = { hash, number, header, certificate, stateRoot, extrinsics };
     this.blocks.push(block);
+    if (this.#announce) {
+      this.setChanges.push({ setId: this.#announce.set.set_id, block });
+      this.#set = this.#announce;
+      this.#announce = undefined;
+    }
     this.#dirty = false;
     return block;
   }
@@ -141,7 +165,10 @@ export class FakeNode {
         return reply(toHex(this.head().hash));
       case "phala_proveFinality": {
         const b = this.#block(p[0]);
-        return b ? reply({ header: toHex(b.header), certificate: toHex(b.certificate), setChanges: [] }) : fail(4003, "unknown block");
+        if (!b) return fail(4003, "unknown block");
+        const known = BigInt((p[1] as number | undefined) ?? 0);
+        const setChanges = this.setChanges.filter((c) => c.setId > known && c.block.number <= b.number).map((c) => ({ header: toHex(c.block.header), certificate: toHex(c.block.certificate) }));
+        return reply({ header: toHex(b.header), certificate: toHex(b.certificate), setChanges });
       }
       case "state_getReadProof": {
         const b = p[1] === undefined ? this.head() : this.#block(p[1]);
