@@ -44,6 +44,17 @@ test("usage mistakes exit with status 2 and a message that says what to do", () 
   }
 });
 
+test("phala build-spec prints the chain spec clients trust, and refuses a chain it cannot read", () => {
+  const r = phala("build-spec", "--chain", "dev");
+  assert.equal(r.status, 0, r.stderr);
+  const spec = JSON.parse(r.stdout) as { id: string; genesis: { runtimeGenesis: { patch: { validators: unknown[] } } } };
+  assert.equal(spec.id, "dev");
+  assert.equal(spec.genesis.runtimeGenesis.patch.validators.length, 1);
+  const bad = phala("build-spec", "--chain", "/nonexistent/spec.json");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /not a built-in chain/);
+});
+
 test("a chain spec that cannot be read is an operating error, not a crash", () => {
   const r = phala("node", "--chain", "/nonexistent/spec.json", "--tmp");
   assert.equal(r.status, 1);

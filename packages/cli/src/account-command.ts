@@ -60,7 +60,7 @@ export function trustAnchor(flags: Flags): TrustAnchor {
   try {
     return { chainSpec: loadChainSpec(chain).json };
   } catch (e) {
-    throw new UsageError(`--chain ${chain}: ${(e as Error).message}`);
+    throw new UsageError((e as Error).message);
   }
 }
 

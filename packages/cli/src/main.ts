@@ -25,6 +25,10 @@ const COMMANDS: Record<string, () => Promise<{ help: string; run(argv: string[])
     const m = await import("./contract-command.ts");
     return { help: m.CONTRACT_HELP, run: (a) => m.runContract(a) };
   },
+  "build-spec": async () => {
+    const m = await import("./build-spec-command.ts");
+    return { help: m.BUILD_SPEC_HELP, run: (a) => m.runBuildSpec(a) };
+  },
   account: async () => {
     const m = await import("./account-command.ts");
     return { help: m.ACCOUNT_HELP, run: (a) => m.runAccount(a) };
@@ -40,6 +44,7 @@ Commands:
   phala dev  [flags]      run the local network: node, gatekeeper, two workers (phala dev --help)
   phala contract <build|deploy|call|query|clusters>  confidential contracts (phala contract --help)
   phala account [deposit] dev keys and balances; PHA into a cluster (phala account --help)
+  phala build-spec [--chain <id|file>]  print a chain spec: the trust anchor for clients
 
 Set-up: npm install, then npm start (= phala dev).
 `;
