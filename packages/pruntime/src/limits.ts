@@ -11,8 +11,9 @@ export const JSON_BODY_BYTES_MAX = 1024 * 1024;
 /**
  * Signed egress messages kept per signing origin while the chain has not accepted them. pHost
  * submits them every few seconds; a beacon every 10 blocks fills this only after ~650k blocks
- * without submissions. Past it, new messages are dropped and counted (the origin's sequence
- * then stalls on the chain, which is visible in /info), instead of growing without bound.
+ * without submissions. Past it, new messages are dropped and counted instead of growing without
+ * bound; a dropped message gives its sequence back, so the next one carries the number the chain
+ * expects and the origin does not stall.
  */
 export const EGRESS_PENDING_PER_ORIGIN_MAX = 65_536;
 /**
