@@ -47,6 +47,7 @@ export type { WebSocketFactory, WebSocketLike } from "./websocket.ts";
 export type { FetchLike, ResponseLike } from "./worker-client.ts";
 export {
   DEFAULT_QUERY_CERT_TTL_MS,
+  QUERY_CERT_TTL_MAX_MS,
   DEFAULT_FINALIZATION_TIMEOUT_MS,
   DEFAULT_CONTRACT_KEY_TIMEOUT_MS,
   DEFAULT_RESULT_TIMEOUT_MS,

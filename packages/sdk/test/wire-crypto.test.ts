@@ -5,7 +5,7 @@ import { CommandResult, EncryptedPayload, InitPlaintext, QueryResponse, WireLabe
 
 const SENDER = new Uint8Array(32).fill(0xa1);
 import { decodeExact } from "@phala-ts/runtime/types";
-import { PhalaSdkError, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryBatchAnswer, openQueryResponse, readQueryBatchResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
+import { PhalaSdkError, QUERY_CERT_TTL_MAX_MS, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryBatchAnswer, openQueryResponse, readQueryBatchResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
 import { commandResult, failure, openCommand, openQuery, outcome, queryBatchResponse, queryResponse, workerInfo, workerKeys } from "./fake-worker-crypto.ts";
 
 const contractId = blake2b256(utf8("contract"));
@@ -119,6 +119,24 @@ test("certificates are cached per signer until close to expiry", () => {
   const renewed = cache.get(alice, 60_000);
   assert.notEqual(renewed, first, "renewed when under a fifth of its lifetime is left");
   assert.equal(renewed.expiresAtMs, now + 60_000);
+});
+
+test("the SDK signs query certificates of at most 10 minutes, within what workers accept, and renews them", () => {
+  const alice = keyPairFromUri("//Alice");
+  assert.equal(QUERY_CERT_TTL_MAX_MS, 10 * 60_000);
+  const longest = createQueryCertificate(alice, QUERY_CERT_TTL_MAX_MS, 1_000_000);
+  assert.equal(longest.certificate.body.expires_at, BigInt(1_000_000 + QUERY_CERT_TTL_MAX_MS));
+  for (const ttl of [QUERY_CERT_TTL_MAX_MS + 1, 365 * 86_400_000]) {
+    assert.throws(() => createQueryCertificate(alice, ttl, 1_000_000), refused("INVALID_ARGUMENT", /ttlMs must be an integer from 1 to 600000/));
+  }
+  let now = 1_000_000;
+  const cache = new QueryCertificateCache(() => now);
+  assert.throws(() => cache.get(alice, 365 * 86_400_000), refused("INVALID_ARGUMENT", /workers refuse longer ones/));
+  const first = cache.get(alice, QUERY_CERT_TTL_MAX_MS);
+  now += QUERY_CERT_TTL_MAX_MS;
+  const renewed = cache.get(alice, QUERY_CERT_TTL_MAX_MS);
+  assert.notEqual(renewed, first);
+  assert.equal(renewed.expiresAtMs, now + QUERY_CERT_TTL_MAX_MS);
 });
 
 function queryFixture() {
