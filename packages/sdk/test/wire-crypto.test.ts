@@ -222,3 +222,26 @@ test("a batch answer is signed once for all its answers; each is accepted only f
   assert.equal(readQueryBatchResponse(bytes.subarray(0, bytes.length - 1)), undefined);
   assert.equal(readQueryBatchResponse(utf8("not a batch")), undefined);
 });
+
+test("a refusal inside a batch counts only under the signature of a registered member, like an answer", () => {
+  const { member, outsider, cert, q } = queryFixture();
+  const other = sealQuery({ contractId, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: member.ecdh.publicKey, input: utf8("{}") });
+  const refusal = { status: 401, code: "CERT_EXPIRED", message: "the query certificate has expired" };
+  const items = [{ q, outcome: outcome({ n: 1 }) }, { queryId: other.queryId, refusal }];
+  const openRefusal = (bytes: Uint8Array, registered = workerInfo(member), clusterWorkers = [member.identity]) =>
+    openQueryBatchAnswer({ receipt: readQueryBatchResponse(bytes)!, index: 1, queryId: other.queryId, nonce: other.nonce, ephemeralPrivateKey: cert.ephemeralPrivateKey, registeredWorker: registered, clusterWorkers });
+  assert.deepEqual(openRefusal(queryBatchResponse(items, member)), { ok: false, refusal }, "the member's signed refusal");
+  // Signed by another key than the worker it names: unsigned as far as anyone can tell.
+  assert.throws(() => openRefusal(queryBatchResponse(items, member, { signWith: new Uint8Array(32).fill(99) })), refused("RESPONSE_UNVERIFIED", /signature does not verify/));
+  // Its bytes changed after signing (here the refusal's code).
+  const genuine = queryBatchResponse(items, member);
+  const at = Buffer.from(genuine).indexOf(Buffer.from("CERT_EXPIRED"));
+  const altered = genuine.slice();
+  altered[at] = "X".charCodeAt(0);
+  assert.throws(() => openRefusal(altered), refused("RESPONSE_UNVERIFIED", /forged or altered/));
+  // Signed by a worker outside the cluster, or by one not registered on chain.
+  assert.throws(() => openRefusal(queryBatchResponse(items, outsider), workerInfo(outsider)), refused("RESPONSE_UNVERIFIED", /not a member/));
+  const unregistered = () =>
+    openQueryBatchAnswer({ receipt: readQueryBatchResponse(queryBatchResponse(items, member))!, index: 1, queryId: other.queryId, nonce: other.nonce, ephemeralPrivateKey: cert.ephemeralPrivateKey, registeredWorker: undefined, clusterWorkers: [member.identity] });
+  assert.throws(unregistered, refused("RESPONSE_UNVERIFIED", /not registered on chain/));
+});
