@@ -280,12 +280,7 @@ function sealAnswer(
   }
   const queryId = queryIdOf(requestBytes);
   const { body, signature } = request.certificate;
-  const verified = state.certificates.check(QueryCertificate.codec.enc(request.certificate), () =>
-    verifyMultiSignature(toMultiSignature(signature), queryCertificatePayload(body), body.account),
-  );
-  if (!verified) {
-    throw refuse("BAD_SIGNATURE", "the query certificate's signature does not verify with its account");
-  }
+  // The cheap time checks first: a certificate refused anyway costs no signature check and takes no cache slot.
   if (body.expires_at <= BigInt(ctx.nowMs)) throw refuse("CERT_EXPIRED", "the query certificate has expired; sign a new one");
   // Its nonces are remembered until it expires, so a far expiry would pin them (and the account's allowance) for that long.
   if (body.expires_at - BigInt(ctx.nowMs) > BigInt(QUERY_CERT_LIFETIME_MAX_MS)) {
@@ -293,6 +288,12 @@ function sealAnswer(
       "CERT_LIFETIME_TOO_LONG",
       `the query certificate is valid for more than ${QUERY_CERT_LIFETIME_MAX_MS / 60_000} minutes from this worker's clock; sign one that expires sooner (and renew it)`,
     );
+  }
+  const verified = state.certificates.check(QueryCertificate.codec.enc(request.certificate), () =>
+    verifyMultiSignature(toMultiSignature(signature), queryCertificatePayload(body), body.account),
+  );
+  if (!verified) {
+    throw refuse("BAD_SIGNATURE", "the query certificate's signature does not verify with its account");
   }
   if (!bytesEqual(request.encrypted.sender_pubkey, body.ephemeral_pubkey)) {
     throw refuse("EPHEMERAL_KEY_MISMATCH", "the query is not encrypted from the key its certificate vouches for");
