@@ -19,6 +19,7 @@ import { buildContract } from "@phala-ts/contract/build";
 import { PruntimeCore } from "../packages/pruntime/src/pruntime.ts";
 import { createVmRunner } from "../packages/pruntime/src/vm-runner.ts";
 import { silentLogger } from "../packages/pruntime/src/logger.ts";
+import { QUERY_CERT_LIFETIME_MAX_MS } from "../packages/pruntime/src/limits.ts";
 import { ChainSim } from "../packages/pruntime/test/chain-sim.ts";
 import { clusterEvent, command, initArgs, openQueryBatchAnswer, openQueryResponse, openResult, query, type SentCommand } from "../packages/pruntime/test/contract-client.ts";
 import { MemorySealer, seededRandom } from "../packages/pruntime/test/memory-sealer.ts";
@@ -102,13 +103,15 @@ export async function benchWorkerOneCore(opts: { blocks?: number; commandsPerBlo
   const commandsPerSecond = Math.round(best);
 
   // Queries: one certificate (one ephemeral key) for all, a fresh nonce each, as the SDK sends them.
+  // The worker's clock stands at 0 and refuses certificates valid for longer than this.
+  const CERT_EXPIRES_AT_MS = BigInt(QUERY_CERT_LIFETIME_MAX_MS);
   const queries = opts.queries ?? 1000;
   const asker = devAccount("Alice", "ed25519");
   let q = 0;
   best = 0;
   for (let round = 0; round <= rounds; round++) {
     const requests = Array.from({ length: queries }, () =>
-      query(asker, worker.keys.ecdhPublicKey, contract, { op: "balance" }, "bench", { expiresAtMs: 1n << 40n, nonce: blake2b256(utf8(`nonce ${q++}`)).slice(0, 16) }),
+      query(asker, worker.keys.ecdhPublicKey, contract, { op: "balance" }, "bench", { expiresAtMs: CERT_EXPIRES_AT_MS, nonce: blake2b256(utf8(`nonce ${q++}`)).slice(0, 16) }),
     );
     const t0 = performance.now();
     const answers = requests.map((r) => worker.query(r.request));
@@ -123,7 +126,7 @@ export async function benchWorkerOneCore(opts: { blocks?: number; commandsPerBlo
   best = 0;
   for (let round = 0; round <= rounds; round++) {
     const requests = Array.from({ length: queries }, () =>
-      query(asker, worker.keys.ecdhPublicKey, contract, { op: "balance" }, "bench", { expiresAtMs: 1n << 40n, nonce: blake2b256(utf8(`nonce ${q++}`)).slice(0, 16) }),
+      query(asker, worker.keys.ecdhPublicKey, contract, { op: "balance" }, "bench", { expiresAtMs: CERT_EXPIRES_AT_MS, nonce: blake2b256(utf8(`nonce ${q++}`)).slice(0, 16) }),
     );
     const batches: Uint8Array[] = [];
     for (let i = 0; i < requests.length; i += QUERY_BATCH) batches.push(QueryBatchRequest.codec.enc(requests.slice(i, i + QUERY_BATCH).map((r) => r.request)));

@@ -8,7 +8,7 @@ import { basename, extname, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { blake2b256, toHex } from "@phala-ts/primitives";
 import { buildContract, buildContractToFile, type BuildContractResult } from "@phala-ts/contract/build";
-import type { Json } from "@phala-ts/sdk";
+import { QUERY_CERT_TTL_MAX_MS, type Json } from "@phala-ts/sdk";
 import { UsageError, intFlag } from "./args.ts";
 import {
   COMMON_HELP,
@@ -189,7 +189,7 @@ async function runQuery(argv: string[]): Promise<void> {
   const contractId = idArg(positional[0], "contract id (deploy printed it)", "the first argument");
   const request = jsonArg(positional[1], "query", `'{"op":"list"}'`);
   const worker = flags.has("worker") ? idArg(stringFlag(flags, "worker"), "worker's identity key", "--worker") : undefined;
-  const ttlMs = intFlag(flags, "ttl-ms", 60_000, 1_000, 24 * 3_600_000);
+  const ttlMs = intFlag(flags, "ttl-ms", 60_000, 1_000, QUERY_CERT_TTL_MAX_MS);
   const key = signer(flags);
   const json = flags.has("json");
   await withClient(flags, async (client) => {

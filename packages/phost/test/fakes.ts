@@ -72,6 +72,8 @@ export class FakeNode {
   /** Runs when a block is produced (e.g. to "include" a submitted extrinsic into storage). */
   onBlock: (height: number, node: FakeNode) => void = () => {};
   supportsSubscription = true;
+  /** Most blocks one phala_getSyncBatch answers, whatever is asked (a node cuts batches at its byte bound). */
+  syncBatchBlocksCap = Number.POSITIVE_INFINITY;
   /** Whether test helpers that "include" extrinsics apply endpoint updates to storage. */
   applyEndpoints = true;
   #wss: WebSocketServer | undefined;
@@ -230,7 +232,7 @@ export class FakeNode {
           error = { code: -32602, message: `block ${from} is not finalized yet (finalized: ${this.height})` };
           break;
         }
-        const to = Math.min(from + max - 1, this.height);
+        const to = Math.min(from + Math.min(max, this.syncBatchBlocksCap) - 1, this.height);
         const blocks = [];
         for (let n = from; n <= to; n++) blocks.push({ header: this.headers[n], messages: MessageList.codec.enc([]), timestamp: new Uint8Array(8), proof: [] });
         result = toHex(SyncBatch.codec.enc({ blocks, certificate: new Uint8Array() }));

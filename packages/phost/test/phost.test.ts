@@ -187,6 +187,25 @@ test("initializes pRuntime, syncs in batches up to the tip and follows new final
   }
 });
 
+test("a node answering fewer blocks than asked (its byte bound) still gets pRuntime to the tip", async () => {
+  const h = await harness(0, { batchSize: 1000 });
+  try {
+    h.node.syncBatchBlocksCap = 70;
+    h.node.produce(300);
+    await waitUntil("pRuntime is at 300", () => h.pr.syncedHeight === 300);
+    assert.deepEqual(h.pr.syncBatches.slice(0, 5), [
+      { from: 1, to: 70 },
+      { from: 71, to: 140 },
+      { from: 141, to: 210 },
+      { from: 211, to: 280 },
+      { from: 281, to: 300 },
+    ]);
+    assert.ok(h.node.syncBatchCalls.every((c) => c.maxBlocks === 1000), "pHost does not shrink its ask for a short answer");
+  } finally {
+    await h.cleanup();
+  }
+});
+
 test("prints progress with height, rate and time left while behind", async () => {
   const h = await harness(1000, { batchSize: 10, progressIntervalMs: 20 });
   try {

@@ -66,7 +66,8 @@ export {
   type MultiSignature,
 } from "./multi-signature.ts";
 export { x25519PublicKey, x25519KeyPair, x25519GenerateKeyPair, x25519SharedSecret, X25519Error, X25519_KEY_LENGTH, type X25519KeyPair, type X25519ErrorCode } from "./x25519.ts";
-export { hkdfSha256, deriveSecret, signingKeyFromSecret, encryptionKeyFromSecret, KdfError, DERIVED_SECRET_LENGTH, HKDF_SHA256_OUTPUT_MAX } from "./kdf.ts";
+export { hkdfSha256, kdfInfo, deriveSecret, signingKeyFromSecret, encryptionKeyFromSecret, KdfError, DERIVED_SECRET_LENGTH, HKDF_SHA256_OUTPUT_MAX, KDF_INFO_BYTES_MAX } from "./kdf.ts";
+export type { KdfErrorCode } from "./kdf.ts";
 export {
   aesGcmEncrypt,
   aesGcmDecrypt,

@@ -2,10 +2,15 @@
  * Key derivation (ARCHITECTURE §6): master key → cluster key → contract key, each step
  * HKDF-SHA256 with a label, and from every 32-byte secret an ed25519 signing key and an
  * x25519 encryption key. The salt is empty (RFC 5869 then uses a block of zeros): the parent
- * secret is already uniformly random, so the label alone separates the children.
+ * secret is already uniformly random, so the HKDF info alone separates the children.
+ *
+ * The info is length-framed: u32le(len(label)) ++ label, then u32le(len(field)) ++ field for each
+ * field. Labels such as "cluster_key" and "cluster_key_share" are prefixes of each other, and a
+ * plain concatenation of label and fields would let one (label, fields) pair spell another's
+ * info (it only held while every id had a fixed length); framed, the pairs map to distinct bytes.
  */
 import { backend } from "#crypto-backend";
-import { utf8 } from "./bytes.ts";
+import { concatBytes, utf8 } from "./bytes.ts";
 import { PrimitivesError } from "./errors.ts";
 import { keyPairFromSeed, type KeyPair } from "./keys.ts";
 import { x25519KeyPair, type X25519KeyPair } from "./x25519.ts";
@@ -15,10 +20,18 @@ export const DERIVED_SECRET_LENGTH = 32;
 export const HKDF_SHA256_OUTPUT_MAX = 255 * 32;
 
 const EMPTY = new Uint8Array(0);
-const X25519_LABEL = utf8("x25519");
+const X25519_LABEL = "x25519";
+/**
+ * Largest HKDF info: node's hkdfSync refuses more than 1024 bytes, and the portable backend must
+ * derive the same keys, so both refuse past it. The largest info in use (a cluster key share
+ * nonce: label and three 32-byte fields, framed) is about 150 bytes.
+ */
+export const KDF_INFO_BYTES_MAX = 1024;
 
-export class KdfError extends PrimitivesError<"INVALID_SECRET" | "INVALID_LENGTH"> {
-  constructor(code: "INVALID_SECRET" | "INVALID_LENGTH", message: string) {
+export type KdfErrorCode = "INVALID_SECRET" | "INVALID_LENGTH" | "INFO_TOO_LONG";
+
+export class KdfError extends PrimitivesError<KdfErrorCode> {
+  constructor(code: KdfErrorCode, message: string) {
     super(code, message);
     this.name = "KdfError";
   }
@@ -38,10 +51,25 @@ function checkSecret(secret: Uint8Array): void {
   }
 }
 
-/** The child secret of `parent` for `label` (e.g. `"cluster_key" ++ cluster id`). */
-export function deriveSecret(parent: Uint8Array, label: Uint8Array): Uint8Array {
+function frame(part: Uint8Array): Uint8Array {
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, part.length, true);
+  return concatBytes(length, part);
+}
+
+/** The HKDF info of a derivation: the label and each field, each prefixed by its u32le length. */
+export function kdfInfo(label: string, fields: readonly Uint8Array[] = []): Uint8Array {
+  const info = concatBytes(frame(utf8(label)), ...fields.map(frame));
+  if (info.length > KDF_INFO_BYTES_MAX) {
+    throw new KdfError("INFO_TOO_LONG", `the HKDF info of "${label}" is ${info.length} bytes, at most ${KDF_INFO_BYTES_MAX}: derive from shorter fields (hash long ones first)`);
+  }
+  return info;
+}
+
+/** The child secret of `parent` for `label` and `fields` (e.g. "cluster_key", [cluster id]), info framed by kdfInfo. */
+export function deriveSecret(parent: Uint8Array, label: string, fields: readonly Uint8Array[] = []): Uint8Array {
   checkSecret(parent);
-  return hkdfSha256(parent, label, DERIVED_SECRET_LENGTH);
+  return hkdfSha256(parent, kdfInfo(label, fields), DERIVED_SECRET_LENGTH);
 }
 
 /** The ed25519 signing key of a secret: the secret is the seed, so its public key is what the chain publishes. */
@@ -50,7 +78,7 @@ export function signingKeyFromSecret(secret: Uint8Array): KeyPair {
   return keyPairFromSeed(secret, "ed25519");
 }
 
-/** The x25519 key of a secret: private key = HKDF(secret, "x25519"), so it is unrelated to the ed25519 seed. */
+/** The x25519 key of a secret: private key = deriveSecret(secret, "x25519"), so it is unrelated to the ed25519 seed. */
 export function encryptionKeyFromSecret(secret: Uint8Array): X25519KeyPair {
   return x25519KeyPair(deriveSecret(secret, X25519_LABEL));
 }

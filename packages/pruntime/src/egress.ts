@@ -87,19 +87,24 @@ export class EgressQueue {
   push(message: MessageValue, sequence: bigint, sign: (payload: Uint8Array) => Uint8Array): SignedMessageValue | undefined {
     const q = this.queue(message.sender);
     assert.ok(sequence >= q.nextSequence, "egress sequence numbers only grow");
-    q.nextSequence = sequence + 1n;
-    if (sequence < q.chainCount) return undefined; // the chain already holds this one from another signer
-    const signed: SignedMessageValue = { message, sequence, signature: sign(egressSigningPayload(this.#genesisHash, message, sequence)) };
+    if (sequence < q.chainCount) {
+      q.nextSequence = sequence + 1n; // the chain already holds this one from another signer
+      return undefined;
+    }
+    // A dropped message must not use up its sequence: the chain accepts only the next expected
+    // one, so a number handed out but never queued would stall this origin for good.
     if (q.pending.length >= EGRESS_PENDING_PER_ORIGIN_MAX) {
       q.dropped++;
-      this.#log.error("egress queue full: message dropped; the chain will stall on this origin's sequence until pHost submits", {
+      this.#log.error("egress queue full: message dropped; its sequence goes to the next message once pHost submits the pending ones", {
         origin: message.sender.tag,
         sequence,
         pending: q.pending.length,
       });
       return undefined;
     }
+    const signed: SignedMessageValue = { message, sequence, signature: sign(egressSigningPayload(this.#genesisHash, message, sequence)) };
     q.pending.push(signed);
+    q.nextSequence = sequence + 1n;
     return signed;
   }
 

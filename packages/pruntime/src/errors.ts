@@ -39,6 +39,10 @@ export type PruntimeErrorCode =
   | "BAD_SIGNATURE"
   /** The query certificate's `expires_at` has passed by this worker's clock. */
   | "CERT_EXPIRED"
+  /** The query certificate is valid for longer than QUERY_CERT_LIFETIME_MAX_MS from this worker's clock. */
+  | "CERT_LIFETIME_TOO_LONG"
+  /** The account holds QUERY_NONCES_PER_ACCOUNT_MAX live nonces on this worker; retry once its certificates expire. */
+  | "TOO_MANY_QUERIES"
   /** The query is encrypted from another key than the certificate's ephemeral key. */
   | "EPHEMERAL_KEY_MISMATCH"
   /** The query does not decrypt with this worker's x25519 key. */
@@ -93,7 +97,10 @@ export function httpStatusOf(code: PruntimeErrorCode): number {
       return 400;
     case "BAD_SIGNATURE":
     case "CERT_EXPIRED":
+    case "CERT_LIFETIME_TOO_LONG":
       return 401;
+    case "TOO_MANY_QUERIES":
+      return 429;
     case "NOT_IN_CLUSTER":
       return 403;
     case "NOT_FOUND":

@@ -1,8 +1,9 @@
 /**
  * Cluster and contract keys (ARCHITECTURE §6), all deterministic so that every holder of the
  * parent secret computes the same bytes:
- *  - cluster secret  = HKDF(master secret of the cluster's rotation, "cluster_key" ++ cluster id);
- *  - contract secret = HKDF(cluster secret, "contract_key" ++ contract id);
+ *  - cluster secret  = deriveSecret(master secret of the cluster's rotation, "cluster_key", [cluster id]);
+ *  - contract secret = deriveSecret(cluster secret, "contract_key", [contract id]);
+ *    (deriveSecret frames the label and each field with its length, see primitives kdf.ts);
  *  - from each secret an ed25519 key (published `pubkey`) and an x25519 key (`ecdh_pubkey`);
  *  - a cluster key share: the cluster secret encrypted to a member's x25519 key, with a sender
  *    key and nonce derived from the master secret (as master-key distribution does), so every
@@ -24,21 +25,21 @@ import type { KeyShare, PublicKeysValue } from "@phala-ts/runtime/phala";
 
 export type KeyShareValue = Infer<typeof KeyShare>;
 
-const CLUSTER_KEY_LABEL = utf8("cluster_key");
-const CONTRACT_KEY_LABEL = utf8("contract_key");
-const SHARE_SENDER_LABEL = utf8("cluster_key_share");
-const SHARE_NONCE_LABEL = utf8("cluster_key_share_nonce");
-const RESULT_NONCE_LABEL = utf8("command_result_nonce");
+const CLUSTER_KEY_LABEL = "cluster_key";
+const CONTRACT_KEY_LABEL = "contract_key";
+const SHARE_SENDER_LABEL = "cluster_key_share";
+const SHARE_NONCE_LABEL = "cluster_key_share_nonce";
+const RESULT_NONCE_LABEL = "command_result_nonce";
 /** Envelope label of cluster key shares; AAD = cluster id ++ member pubkey. */
 export const CLUSTER_KEY_SHARE_LABEL = utf8("phala/cluster-key-share/v1");
 export const CLUSTER_SECRET_LENGTH = 32;
 
 export function clusterSecretOf(masterSecret: Uint8Array, clusterId: Uint8Array): Uint8Array {
-  return deriveSecret(masterSecret, concatBytes(CLUSTER_KEY_LABEL, clusterId));
+  return deriveSecret(masterSecret, CLUSTER_KEY_LABEL, [clusterId]);
 }
 
 export function contractSecretOf(clusterSecret: Uint8Array, contractId: Uint8Array): Uint8Array {
-  return deriveSecret(clusterSecret, concatBytes(CONTRACT_KEY_LABEL, contractId));
+  return deriveSecret(clusterSecret, CONTRACT_KEY_LABEL, [contractId]);
 }
 
 /** The public keys a secret is published under. */
@@ -62,10 +63,10 @@ export function encryptClusterKeyShare(
   workerEcdhPublicKey: Uint8Array,
   clusterSecret: Uint8Array,
 ): KeyShareValue {
-  const senderSecret = deriveSecret(masterSecret, concatBytes(SHARE_SENDER_LABEL, clusterId, worker));
+  const senderSecret = deriveSecret(masterSecret, SHARE_SENDER_LABEL, [clusterId, worker]);
   const sender = encryptionKeyFromSecret(senderSecret);
   senderSecret.fill(0);
-  const nonce = deriveSecret(masterSecret, concatBytes(SHARE_NONCE_LABEL, clusterId, worker, workerEcdhPublicKey)).slice(0, AES_GCM_NONCE_LENGTH);
+  const nonce = deriveSecret(masterSecret, SHARE_NONCE_LABEL, [clusterId, worker, workerEcdhPublicKey]).slice(0, AES_GCM_NONCE_LENGTH);
   const env = sealEnvelope({
     recipientPublicKey: workerEcdhPublicKey,
     label: CLUSTER_KEY_SHARE_LABEL,
@@ -102,7 +103,7 @@ export function decryptClusterKeyShare(ecdhPrivateKey: Uint8Array, clusterId: Ui
 export function commandResultNonce(contractSecret: Uint8Array, commandId: Uint8Array, position: bigint): Uint8Array {
   const pos = new Uint8Array(8);
   new DataView(pos.buffer).setBigUint64(0, position, true);
-  return deriveSecret(contractSecret, concatBytes(RESULT_NONCE_LABEL, commandId, pos)).slice(0, AES_GCM_NONCE_LENGTH);
+  return deriveSecret(contractSecret, RESULT_NONCE_LABEL, [commandId, pos]).slice(0, AES_GCM_NONCE_LENGTH);
 }
 
 /** The seed of a call's PRNG: blake2b-256(contract secret ++ message id) (contract ABI, "Determinism"). */

@@ -11,8 +11,9 @@ export const JSON_BODY_BYTES_MAX = 1024 * 1024;
 /**
  * Signed egress messages kept per signing origin while the chain has not accepted them. pHost
  * submits them every few seconds; a beacon every 10 blocks fills this only after ~650k blocks
- * without submissions. Past it, new messages are dropped and counted (the origin's sequence
- * then stalls on the chain, which is visible in /info), instead of growing without bound.
+ * without submissions. Past it, new messages are dropped and counted instead of growing without
+ * bound; a dropped message gives its sequence back, so the next one carries the number the chain
+ * expects and the origin does not stall.
  */
 export const EGRESS_PENDING_PER_ORIGIN_MAX = 65_536;
 /**
@@ -67,11 +68,27 @@ export const QUERY_BATCH_BODY_BYTES_MAX = QUERY_BATCH_ITEMS_MAX * (QUERY_BODY_BY
  */
 export const QUERY_BATCH_SLICE_MS = 20;
 /**
- * Query nonces remembered (per account, until the certificate that carried them expires).
+ * Query nonces remembered in all (per account, until the certificate that carried them expires).
  * Past this, new queries are refused (NONCE_CACHE_FULL) rather than forgetting nonces a
- * replay could reuse; at 3,000 queries/s this allows certificates of ~3 minutes.
+ * replay could reuse. This bounds the cache's memory however many accounts ask: measured on
+ * node 20, ~53 MiB of heap when few accounts hold them (~112 bytes an entry) and ~90 MiB in the
+ * worst case, every nonce from another account (~190 bytes: the account's counter too).
  */
 export const QUERY_NONCES_MAX = 500_000;
+/**
+ * Live query nonces one account may hold on this worker. Past it, that account's new queries are
+ * refused (429 TOO_MANY_QUERIES) until its certificates expire, while other accounts' queries go
+ * on: one account alone can fill at most an eighth of QUERY_NONCES_MAX. With the SDK's default
+ * 60 s certificates this still lets one account sustain ~1,000 queries/s (the benchmark's bursts).
+ */
+export const QUERY_NONCES_PER_ACCOUNT_MAX = 65_536;
+/**
+ * Longest a query certificate may still be valid for, by this worker's clock: 15 minutes. Its
+ * nonces are remembered until it expires, so this bounds how long every cache entry lives
+ * (a year-long certificate would pin its nonces for a year). The SDK issues at most 10-minute
+ * certificates (and renews them), which leaves 5 minutes for a client's clock running ahead.
+ */
+export const QUERY_CERT_LIFETIME_MAX_MS = 15 * 60_000;
 /** Gas of one query: read-only, so a fixed generous budget (the VM's units). */
 export const QUERY_GAS_LIMIT = 50_000_000n;
 /** Wall-clock cap of one query, on top of its gas: a query must never hold the worker. */

@@ -1,8 +1,9 @@
 /**
  * The gatekeeper's key arithmetic (ARCHITECTURE §6), all deterministic so that every
  * gatekeeper holding the master key produces the same bytes:
- *  - rotation: new secret = HKDF(old, "master_key_rotation" ++ rotation_id u32 le);
- *  - random beacon: HKDF(master, "random_beacon" ++ block_number u32 le ++ previous random);
+ *  - rotation: new secret = deriveSecret(old, "master_key_rotation", [rotation_id u32 le]);
+ *  - random beacon: deriveSecret(master, "random_beacon", [block_number u32 le, previous random]);
+ *    (deriveSecret frames the label and each field with its length, see primitives kdf.ts);
  *  - key distribution: the master key history encrypted to a gatekeeper's x25519 key, with a
  *    sender key and nonce derived from the master key, so no randomness enters the bytes.
  */
@@ -28,10 +29,10 @@ import { MASTER_HISTORY_MAX } from "./limits.ts";
 export type MasterKeyRecord = Infer<typeof MasterKeyHistory>[number];
 export type MasterKeyDistributionValue = Infer<typeof MasterKeyDistribution>;
 
-const ROTATION_LABEL = utf8("master_key_rotation");
-const BEACON_LABEL = utf8("random_beacon");
-const DISTRIBUTION_SENDER_LABEL = utf8("key_distribution");
-const DISTRIBUTION_NONCE_LABEL = utf8("key_distribution_nonce");
+const ROTATION_LABEL = "master_key_rotation";
+const BEACON_LABEL = "random_beacon";
+const DISTRIBUTION_SENDER_LABEL = "key_distribution";
+const DISTRIBUTION_NONCE_LABEL = "key_distribution_nonce";
 /** Envelope label of key shares; the recipient's pubkey is the associated data. */
 export const KEY_DISTRIBUTION_ENVELOPE_LABEL = utf8("phala/key-distribution/v1");
 export const MASTER_ROTATION_DOMAIN = utf8("phala/master-rotation/v1");
@@ -40,7 +41,7 @@ const PROBE_PRIVATE_KEY = new Uint8Array(32).fill(0x42);
 
 
 export function rotateMasterSecret(old: Uint8Array, rotationId: number): Uint8Array {
-  return deriveSecret(old, concatBytes(ROTATION_LABEL, u32le(rotationId)));
+  return deriveSecret(old, ROTATION_LABEL, [u32le(rotationId)]);
 }
 
 export function masterSigningKey(secret: Uint8Array): KeyPair {
@@ -56,7 +57,7 @@ export function verifyRotationSignature(oldPubkey: Uint8Array, rotationId: numbe
 }
 
 export function beaconRandom(master: Uint8Array, blockNumber: number, previous: Uint8Array): Uint8Array {
-  return deriveSecret(master, concatBytes(BEACON_LABEL, u32le(blockNumber), previous));
+  return deriveSecret(master, BEACON_LABEL, [u32le(blockNumber), previous]);
 }
 
 /**
@@ -81,8 +82,8 @@ export function encryptMasterKeyHistory(
   destEcdhPublicKey: Uint8Array,
   history: readonly MasterKeyRecord[],
 ): MasterKeyDistributionValue {
-  const sender = encryptionKeyFromSecret(deriveSecret(current, concatBytes(DISTRIBUTION_SENDER_LABEL, dest)));
-  const nonce = deriveSecret(current, concatBytes(DISTRIBUTION_NONCE_LABEL, dest, u32le(currentRotationId))).slice(0, AES_GCM_NONCE_LENGTH);
+  const sender = encryptionKeyFromSecret(deriveSecret(current, DISTRIBUTION_SENDER_LABEL, [dest]));
+  const nonce = deriveSecret(current, DISTRIBUTION_NONCE_LABEL, [dest, u32le(currentRotationId)]).slice(0, AES_GCM_NONCE_LENGTH);
   const plaintext = MasterKeyHistory.codec.enc([...history]);
   const env = sealEnvelope({
     recipientPublicKey: destEcdhPublicKey,

@@ -43,16 +43,27 @@ import { decodeUtf8 } from "./contract-storage.ts";
 import { PruntimeError, httpStatusOf } from "./errors.ts";
 import type { WorkerKeys } from "./keys.ts";
 import { callSeed } from "./key-shares.ts";
-import { QUERY_BATCH_ITEMS_MAX, QUERY_BODY_BYTES_MAX, QUERY_GAS_LIMIT, QUERY_NONCES_MAX, QUERY_TIME_LIMIT_MS, VERIFIED_CERTIFICATES_MAX } from "./limits.ts";
+import {
+  QUERY_BATCH_ITEMS_MAX,
+  QUERY_BODY_BYTES_MAX,
+  QUERY_CERT_LIFETIME_MAX_MS,
+  QUERY_GAS_LIMIT,
+  QUERY_NONCES_MAX,
+  QUERY_NONCES_PER_ACCOUNT_MAX,
+  QUERY_TIME_LIMIT_MS,
+  VERIFIED_CERTIFICATES_MAX,
+} from "./limits.ts";
 
 export type QueryErrorCode =
   | "BAD_REQUEST"
   | "BAD_SIGNATURE"
   | "CERT_EXPIRED"
+  | "CERT_LIFETIME_TOO_LONG"
   | "EPHEMERAL_KEY_MISMATCH"
   | "DECRYPT_FAILED"
   | "NONCE_REPLAYED"
   | "NONCE_CACHE_FULL"
+  | "TOO_MANY_QUERIES"
   | "CONTRACT_NOT_FOUND"
   | "NOT_IN_CLUSTER"
   | "NOT_INITIALIZED";
@@ -74,43 +85,94 @@ function toMultiSignature(sig: MultiSignatureValue): MultiSignature {
   }
 }
 
+/** Entries expire in buckets of this many ms: expiry work is done once per bucket, not per query. */
+const NONCE_EXPIRY_BUCKET_MS = 1000;
+
 /**
  * Nonces seen per account while their certificates live. An entry is dropped once its
- * certificate expired (a replay is then refused as CERT_EXPIRED). When the cache is full of
- * live entries, new queries are refused instead of forgetting nonces a replay could reuse.
+ * certificate expired (a replay is then refused as CERT_EXPIRED). No live entry is ever
+ * forgotten: a replay could reuse it. Instead an account holding `perAccountMax` live nonces
+ * gets TOO_MANY_QUERIES, so it cannot crowd others out, and once `max` live nonces are held in
+ * all, new queries get NONCE_CACHE_FULL.
+ *
+ * Entries are filed by expiry second, so dropping the expired ones costs O(expired), never a scan
+ * of the cache per query, however a client times its certificates. Keys are flat latin1 strings
+ * (one byte a character) and the bucket lists share them: ~120 bytes an entry.
  */
 export class NonceCache {
   readonly #max: number;
+  readonly #perAccountMax: number;
+  /** Length-prefixed account ++ nonce (latin1) → expiry (unix ms) of the certificate that carried it. */
   readonly #expiry = new Map<string, number>();
-  /** Size after the last sweep: sweeping again only after the map doubles keeps it amortized O(1). */
-  #sweptAt = 0;
+  /** Account (latin1) → its entries in #expiry. */
+  readonly #perAccount = new Map<string, number>();
+  /** Expiry bucket (ceil(expiry / NONCE_EXPIRY_BUCKET_MS)) → keys filed there; an entry renewed since sits in a later one too. */
+  readonly #buckets = new Map<number, string[]>();
+  #earliestBucket = Number.POSITIVE_INFINITY;
 
-  constructor(max: number = QUERY_NONCES_MAX) {
+  constructor(max: number = QUERY_NONCES_MAX, perAccountMax: number = QUERY_NONCES_PER_ACCOUNT_MAX) {
     this.#max = max;
+    this.#perAccountMax = perAccountMax;
   }
 
+  /** Nonces held (live ones, and expired ones not dropped yet: at most one bucket's worth). */
   get size(): number {
     return this.#expiry.size;
   }
 
   /** Records the nonce; throws NONCE_REPLAYED if this account used it before and it still lives. */
   use(account: Uint8Array, nonce: Uint8Array, expiresAtMs: number, nowMs: number): void {
-    const key = toHex(account) + toHex(nonce).slice(2);
+    this.expire(nowMs);
+    const accountKey = Buffer.from(account.buffer, account.byteOffset, account.length).toString("latin1");
+    const key = Buffer.concat([Uint8Array.of(account.length & 0xff), account, nonce]).toString("latin1");
     const seen = this.#expiry.get(key);
     if (seen !== undefined && seen > nowMs) throw refuse("NONCE_REPLAYED", "this query nonce was already used with a certificate of this account; send a fresh nonce");
-    if (seen === undefined && this.#expiry.size >= this.#max) {
-      this.sweep(nowMs);
+    if (seen === undefined) {
+      const held = this.#perAccount.get(accountKey) ?? 0;
+      if (held >= this.#perAccountMax) {
+        throw refuse(
+          "TOO_MANY_QUERIES",
+          `this account holds ${this.#perAccountMax} live query nonces on this worker, the most one account may; retry once its certificates expire (shorter certificates free them sooner)`,
+        );
+      }
       if (this.#expiry.size >= this.#max) {
         throw refuse("NONCE_CACHE_FULL", "this worker remembers too many live query nonces; retry later or use certificates with a shorter lifetime");
       }
+      this.#perAccount.set(accountKey, held + 1);
     }
-    this.#expiry.set(key, Math.max(seen ?? 0, expiresAtMs));
-    if (this.#expiry.size >= 2 * Math.max(this.#sweptAt, 1024)) this.sweep(nowMs);
+    const expiry = Math.max(seen ?? 0, expiresAtMs);
+    this.#expiry.set(key, expiry);
+    const bucket = Math.ceil(expiry / NONCE_EXPIRY_BUCKET_MS);
+    const list = this.#buckets.get(bucket);
+    if (list === undefined) this.#buckets.set(bucket, [key]);
+    else list.push(key);
+    if (bucket < this.#earliestBucket) this.#earliestBucket = bucket;
   }
 
-  private sweep(nowMs: number): void {
-    for (const [k, exp] of this.#expiry) if (exp <= nowMs) this.#expiry.delete(k);
-    this.#sweptAt = this.#expiry.size;
+  /** Drops every entry of the buckets whose whole span has passed. */
+  private expire(nowMs: number): void {
+    if (this.#earliestBucket * NONCE_EXPIRY_BUCKET_MS > nowMs) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    // Few buckets: certificates live at most QUERY_CERT_LIFETIME_MAX_MS, so ~900 of them at most.
+    for (const [bucket, keys] of this.#buckets) {
+      const end = bucket * NONCE_EXPIRY_BUCKET_MS;
+      if (end > nowMs) {
+        if (bucket < earliest) earliest = bucket;
+        continue;
+      }
+      this.#buckets.delete(bucket);
+      for (const key of keys) {
+        const expiry = this.#expiry.get(key);
+        // Renewed since it was filed here: its later bucket drops it.
+        if (expiry === undefined || expiry > end) continue;
+        this.#expiry.delete(key);
+        const accountKey = key.slice(1, 1 + key.charCodeAt(0));
+        const held = this.#perAccount.get(accountKey)! - 1;
+        if (held === 0) this.#perAccount.delete(accountKey);
+        else this.#perAccount.set(accountKey, held);
+      }
+    }
+    this.#earliestBucket = earliest;
   }
 }
 
@@ -218,13 +280,21 @@ function sealAnswer(
   }
   const queryId = queryIdOf(requestBytes);
   const { body, signature } = request.certificate;
+  // The cheap time checks first: a certificate refused anyway costs no signature check and takes no cache slot.
+  if (body.expires_at <= BigInt(ctx.nowMs)) throw refuse("CERT_EXPIRED", "the query certificate has expired; sign a new one");
+  // Its nonces are remembered until it expires, so a far expiry would pin them (and the account's allowance) for that long.
+  if (body.expires_at - BigInt(ctx.nowMs) > BigInt(QUERY_CERT_LIFETIME_MAX_MS)) {
+    throw refuse(
+      "CERT_LIFETIME_TOO_LONG",
+      `the query certificate is valid for more than ${QUERY_CERT_LIFETIME_MAX_MS / 60_000} minutes from this worker's clock; sign one that expires sooner (and renew it)`,
+    );
+  }
   const verified = state.certificates.check(QueryCertificate.codec.enc(request.certificate), () =>
     verifyMultiSignature(toMultiSignature(signature), queryCertificatePayload(body), body.account),
   );
   if (!verified) {
     throw refuse("BAD_SIGNATURE", "the query certificate's signature does not verify with its account");
   }
-  if (body.expires_at <= BigInt(ctx.nowMs)) throw refuse("CERT_EXPIRED", "the query certificate has expired; sign a new one");
   if (!bytesEqual(request.encrypted.sender_pubkey, body.ephemeral_pubkey)) {
     throw refuse("EPHEMERAL_KEY_MISMATCH", "the query is not encrypted from the key its certificate vouches for");
   }
@@ -257,7 +327,8 @@ function sealAnswer(
   } finally {
     plain.fill(0);
   }
-  const expiresAtMs = body.expires_at > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(body.expires_at);
+  // Safe: expires_at is within QUERY_CERT_LIFETIME_MAX_MS of nowMs here.
+  const expiresAtMs = Number(body.expires_at);
   state.nonces.use(body.account, query.nonce, expiresAtMs, ctx.nowMs);
 
   const outcome = runQuery(contracts, target, query.input, body.account, queryId, ctx);

@@ -19,6 +19,7 @@ import {
   type SignedMessageValue,
 } from "@phala-ts/runtime/phala";
 import { PruntimeError } from "../src/errors.ts";
+import { QUERY_CERT_LIFETIME_MAX_MS } from "../src/limits.ts";
 import { loadCheckpoint } from "../src/checkpoint.ts";
 import { clusterSecretOf, publicKeysOf } from "../src/key-shares.ts";
 import type { ContractRunner } from "../src/contract-runner.ts";
@@ -411,6 +412,11 @@ test("queries: answered and signed; expired, replayed, forged, misencrypted and 
   assert.throws(() => w1.core.query(sameNonce.request), refusedWith("NONCE_REPLAYED"), "a nonce is refused whatever else changes");
   const expired = query(alice, ecdh, d.contract, { op: "note" }, "q5", { expiresAtMs: 1_000_000n });
   assert.throws(() => w1.core.query(expired.request), refusedWith("CERT_EXPIRED"));
+  // A certificate valid for a year would pin its nonces for a year: refused; one of exactly the longest lifetime is taken.
+  const yearLong = query(alice, ecdh, d.contract, { op: "note" }, "q5y", { expiresAtMs: 1_000_000n + 365n * 86_400_000n });
+  assert.throws(() => w1.core.query(yearLong.request), refusedWith("CERT_LIFETIME_TOO_LONG"));
+  const longest = query(alice, ecdh, d.contract, { op: "count" }, "q5l", { expiresAtMs: 1_000_000n + BigInt(QUERY_CERT_LIFETIME_MAX_MS) });
+  assert.equal(openQueryResponse(w1.core.query(longest.request), longest, pk(w1)).outcome.ok, true);
   const forged = query(alice, ecdh, d.contract, { op: "note" }, "q6", { expiresAtMs, signer: bob });
   assert.throws(() => w1.core.query(forged.request), refusedWith("BAD_SIGNATURE"));
   const swapped = query(alice, ecdh, d.contract, { op: "note" }, "q7", { expiresAtMs, encryptFrom: blake2b256(utf8("another key")) });

@@ -5,6 +5,7 @@ import { egressSigningPayload, type MessageValue } from "@phala-ts/runtime/phala
 import { Dispatcher } from "../src/dispatcher.ts";
 import { EgressQueue } from "../src/egress.ts";
 import { silentLogger } from "../src/logger.ts";
+import { EGRESS_PENDING_PER_ORIGIN_MAX } from "../src/limits.ts";
 
 const genesis = new Uint8Array(32).fill(9);
 const key = devAccount("Alice", "ed25519");
@@ -49,4 +50,21 @@ test("the dispatcher routes by topic and counts what nobody handles", () => {
   assert.equal(d.dispatch({ sender: gk, destination: utf8("c"), payload: utf8("y") }, { number: 8, timestampMs: 80n }), false);
   assert.deepEqual(seen, ["x@7:70"]);
   assert.equal(d.unrouted, 1);
+});
+
+test("a message refused by a full queue gives its sequence back, so the next one is what the chain expects", () => {
+  const q = new EgressQueue(genesis, [me, gk], silentLogger);
+  // Signing is the caller's; a constant signature keeps filling the queue cheap.
+  const sign = (): Uint8Array => new Uint8Array(64);
+  for (let i = 0; i < EGRESS_PENDING_PER_ORIGIN_MAX; i++) assert.ok(q.push(msg(me, `m${i}`), q.nextSequence(me), sign));
+  const full = BigInt(EGRESS_PENDING_PER_ORIGIN_MAX);
+  assert.equal(q.push(msg(me, "refused"), q.nextSequence(me), sign), undefined, "the queue is full");
+  assert.equal(q.snapshot().find((s) => s.origin.tag === "Worker")?.dropped, 1n);
+  assert.equal(q.nextSequence(me), full, "the refused message did not use up its sequence");
+  // pHost submits everything pending; the chain accepts them in order and expects `full` next.
+  for (let i = 0; i < EGRESS_PENDING_PER_ORIGIN_MAX; i++) q.observe(msg(me, `m${i}`));
+  assert.equal(q.chainCount(me), full);
+  const next = q.push(msg(me, "after"), q.nextSequence(me), (p) => key.sign(p));
+  assert.equal(next?.sequence, full, "the next message carries the sequence the chain expects");
+  assert.deepEqual(q.pending().map((m) => m.sequence), [full]);
 });

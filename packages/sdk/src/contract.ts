@@ -68,6 +68,10 @@ function isRetryable(e: unknown): e is PhalaSdkError {
   return e.code === "WORKER_UNREACHABLE" || (e.code === "WORKER_HTTP_ERROR" && (status === 404 || status === 503));
 }
 
+function signedByAnother(signer: Uint8Array, expected: Uint8Array): PhalaSdkError {
+  return new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(signer)}, not by ${hex(expected)} that the query was encrypted to; it is refused`);
+}
+
 export class PhalaContract {
   readonly id: Hex;
   readonly #client: PhalaClient;
@@ -235,8 +239,10 @@ export class PhalaContract {
         signer = answer.receipt.worker;
         const opened = openQueryBatchAnswer({ ...opening, receipt: answer.receipt, index: answer.index, registeredWorker: await registered(signer) });
         if (!opened.ok) {
+          // A refusal counts as this worker's only once it is signed by the worker the query was sent to.
+          if (!bytesEqual(signer, w.pubkey)) throw signedByAnother(signer, w.pubkey);
           const { status, code, message } = opened.refusal;
-          const refused = refusedError(joinUrl(w.url, "/queries"), status, code, message);
+          const refused = refusedError(joinUrl(w.url, "/queries"), status, code, message, hex(signer));
           if (isRetryable(refused)) {
             lastError = refused;
             continue;
@@ -245,9 +251,7 @@ export class PhalaContract {
         }
         outcome = opened.outcome;
       }
-      if (!bytesEqual(signer, w.pubkey)) {
-        throw new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(signer)}, not by ${hex(w.pubkey)} that the query was encrypted to; it is refused`);
-      }
+      if (!bytesEqual(signer, w.pubkey)) throw signedByAnother(signer, w.pubkey);
       return { ...callResult(outcome, "query"), worker: hex(signer) };
     }
     throw lastError ?? new PhalaSdkError("NO_WORKER_ENDPOINT", "worker", "no worker to query");

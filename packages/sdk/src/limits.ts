@@ -27,6 +27,12 @@ export const WORKER_RESPONSE_BYTES_MAX = 4 * 1024 * 1024;
 
 /** Default lifetime of a query certificate, as the "short-lived certificate" asks. */
 export const DEFAULT_QUERY_CERT_TTL_MS = 60_000;
+/**
+ * Longest query certificate the SDK signs: 10 minutes. Workers refuse certificates that expire
+ * more than 15 minutes after their own clock (they remember each nonce until then), so this
+ * leaves 5 minutes for this machine's clock running ahead; the cache renews certificates anyway.
+ */
+export const QUERY_CERT_TTL_MAX_MS = 10 * 60_000;
 /** A cached certificate is replaced when less than this share of its lifetime is left. */
 export const QUERY_CERT_RENEW_FRACTION = 0.2;
 /** Certificates cached at once (one per signer and lifetime); the oldest goes first. */

@@ -6,7 +6,7 @@
 import { EnvelopeKeyCache, toHex, x25519GenerateKeyPair, x25519PublicKey, type KeyPair, type KeyType } from "@phala-ts/primitives";
 import { queryCertificatePayload, type QueryCertificateValue } from "@phala-ts/runtime/phala";
 import { PhalaSdkError } from "./errors.ts";
-import { QUERY_CERT_CACHE_MAX, QUERY_CERT_RENEW_FRACTION, QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
+import { QUERY_CERT_CACHE_MAX, QUERY_CERT_RENEW_FRACTION, QUERY_CERT_TTL_MAX_MS, QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
 
 export interface CertifiedKey {
   certificate: QueryCertificateValue;
@@ -20,7 +20,9 @@ const SIGNATURE_TAG: Record<KeyType, "Sr25519" | "Ed25519" | "Ecdsa"> = { sr2551
 
 /** Signs a certificate for a new ephemeral key, valid for `ttlMs` from `nowMs`. */
 export function createQueryCertificate(signer: KeyPair, ttlMs: number, nowMs: number, ephemeralPrivateKey: Uint8Array = x25519GenerateKeyPair().privateKey): CertifiedKey {
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `a query certificate's ttlMs must be a positive integer, got ${ttlMs}`);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > QUERY_CERT_TTL_MAX_MS) {
+    throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `a query certificate's ttlMs must be an integer from 1 to ${QUERY_CERT_TTL_MAX_MS} (10 minutes; workers refuse longer ones), got ${ttlMs}`);
+  }
   const expiresAtMs = nowMs + ttlMs;
   const body = { account: signer.accountId, ephemeral_pubkey: x25519PublicKey(ephemeralPrivateKey), expires_at: BigInt(expiresAtMs) };
   const signature = signer.sign(queryCertificatePayload(body));

@@ -276,14 +276,18 @@ export type QueryBatchAnswerOpened = { ok: true; outcome: CallOutcomeValue } | {
  * Accepts one answer of a batch on the same terms as openQueryResponse: the batch's signer is
  * registered and in the contract's cluster, its signature over all answers verifies, and this
  * answer is for this query, from that worker's x25519 key, with this query's nonce. A refusal
- * comes back as the worker gave it (the status and code `POST /query` would have answered).
+ * is accepted on the same signer checks (registered, in the cluster, signature over all answers
+ * verifies, this query's id), then comes back as the worker signed it (the status and code
+ * `POST /query` would have answered); an unsigned or forged one is RESPONSE_UNVERIFIED.
  */
 export function openQueryBatchAnswer(p: OpenQueryBatchAnswerParams): QueryBatchAnswerOpened {
   const answer = p.receipt.answers[p.index];
   const details = () => ({ worker: toHex(p.receipt.worker), query: toHex(p.queryId) });
   if (answer === undefined) throw unverified("the batch answer has no answer for this query; it is refused", details());
   const { result } = answer;
-  if (result.tag === "Ok") return { ok: true, outcome: acceptAnswer(p, { worker: p.receipt.worker, queryId: answer.query_id, encrypted: result.value, signed: () => p.receipt.signatureValid }) };
+  const signed = () => p.receipt.signatureValid;
+  if (result.tag === "Ok") return { ok: true, outcome: acceptAnswer(p, { worker: p.receipt.worker, queryId: answer.query_id, encrypted: result.value, signed }) };
+  checkSigner(p, p.receipt.worker, signed);
   if (!bytesEqual(answer.query_id, p.queryId)) {
     throw unverified("the batch answer refuses another query than this one (a replayed or misrouted answer); it is refused", { ...details(), answered: toHex(answer.query_id) });
   }
@@ -298,23 +302,35 @@ interface SignedAnswer {
   signed: () => boolean;
 }
 
-function acceptAnswer(p: Omit<OpenQueryResponseParams, "response">, a: SignedAnswer): CallOutcomeValue {
+/**
+ * The checks every answer passes, refusals included: its signer is registered on chain and in
+ * the contract's cluster, and its signature verifies with that registered key. Returns the
+ * registered worker.
+ */
+function checkSigner(p: Omit<OpenQueryResponseParams, "response">, signer: Uint8Array, signed: () => boolean): WorkerInfoValue {
   // Hex only for an error: this runs for every answer.
-  const worker = () => toHex(a.worker);
+  const worker = () => toHex(signer);
   const details = () => ({ worker: worker(), query: toHex(p.queryId) });
-  if (!p.registeredWorker || !bytesEqual(p.registeredWorker.pubkey, a.worker)) {
+  if (!p.registeredWorker || !bytesEqual(p.registeredWorker.pubkey, signer)) {
     throw unverified(`the answer is signed as worker ${worker()}, which is not registered on chain; it is refused`, details());
   }
-  if (!p.clusterWorkers.some((w) => bytesEqual(w, a.worker))) {
+  if (!p.clusterWorkers.some((w) => bytesEqual(w, signer))) {
     throw unverified(`the answer comes from worker ${worker()}, which is not a member of the contract's cluster; it is refused`, details());
   }
-  if (!a.signed()) {
+  if (!signed()) {
     throw unverified(`the answer's signature does not verify with worker ${worker()}'s registered identity key; it is forged or altered and is refused`, details());
   }
+  return p.registeredWorker;
+}
+
+function acceptAnswer(p: Omit<OpenQueryResponseParams, "response">, a: SignedAnswer): CallOutcomeValue {
+  const worker = () => toHex(a.worker);
+  const details = () => ({ worker: worker(), query: toHex(p.queryId) });
+  const registeredWorker = checkSigner(p, a.worker, a.signed);
   if (!bytesEqual(a.queryId, p.queryId)) {
     throw unverified("the answer is for another query (a replayed or misrouted answer); it is refused", { ...details(), answered: toHex(a.queryId) });
   }
-  if (!bytesEqual(a.encrypted.sender_pubkey, p.registeredWorker.ecdh_pubkey)) {
+  if (!bytesEqual(a.encrypted.sender_pubkey, registeredWorker.ecdh_pubkey)) {
     throw unverified(`the answer is not encrypted from worker ${worker()}'s registered x25519 key; it is refused`, details());
   }
   let plain: Uint8Array;

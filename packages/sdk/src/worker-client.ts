@@ -50,10 +50,16 @@ function workerError(url: string, status: number, body: Uint8Array): PhalaSdkErr
   return refusedError(url, status, workerCode, workerMessage);
 }
 
-/** What a worker's refusal becomes: an HTTP error answer, or a refused query inside a batch answer (same status and code). */
-export function refusedError(url: string, status: number, workerCode: string | undefined, workerMessage: string | undefined): PhalaSdkError {
+/**
+ * What a worker's refusal becomes: an HTTP error answer, or a refused query inside a batch answer
+ * (same status and code). `signedBy` is set only for a refusal whose worker signature the caller
+ * verified (a batch answer); an HTTP error status and its body are unsigned, anyone on the path
+ * could have written them, so `details.signedBy` stays undefined for those.
+ */
+export function refusedError(url: string, status: number, workerCode: string | undefined, workerMessage: string | undefined, signedBy?: string): PhalaSdkError {
   const said = workerMessage ? `: ${workerCode ? `[${workerCode}] ` : ""}${workerMessage}` : "";
-  return new PhalaSdkError("WORKER_HTTP_ERROR", "worker", `the worker at ${url} answered HTTP ${status}${said}`, { details: { url, status, workerCode, workerMessage } });
+  const signed = signedBy === undefined ? " (unsigned)" : ` (signed by worker ${signedBy})`;
+  return new PhalaSdkError("WORKER_HTTP_ERROR", "worker", `the worker at ${url} answered HTTP ${status}${said}${signed}`, { details: { url, status, workerCode, workerMessage, signedBy } });
 }
 
 /** The SCALE bytes of a successful answer: the body itself, or the hex in a JSON body. */

@@ -293,8 +293,21 @@ test("a batch answer that is forged, misordered or short is refused for every qu
   assert.deepEqual(oneRefused.slice(0, 2), [0, 1]);
   assert.ok(refusedWith("WORKER_HTTP_ERROR", "worker", /\/queries answered HTTP 409: \[NONCE_REPLAYED\] this query nonce was already used/)(oneRefused[2]));
   assert.equal((oneRefused[2] as PhalaSdkError).details?.workerCode, "NONCE_REPLAYED");
+  assert.equal((oneRefused[2] as PhalaSdkError).details?.signedBy, toHex(member1.identity), "reported as the worker's signed refusal");
+  // Refusals are covered by the signature like answers: forged ones are never reported as the worker's.
+  const replayed = { status: 409, code: "NONCE_REPLAYED", message: "this query nonce was already used" };
+  w1.onQueryBatch = (requests) => queryBatchResponse(requests.map((r) => ({ queryId: queryIdOf(r), refusal: replayed })), member1, { signWith: new Uint8Array(32).fill(99) });
+  await allRefused("RESPONSE_UNVERIFIED", /signature does not verify/);
+  w1.onQueryBatch = (requests) => queryBatchResponse(requests.map((r) => ({ queryId: queryIdOf(r), refusal: replayed })), outsider);
+  await allRefused("RESPONSE_UNVERIFIED", /not a member of the contract's cluster/);
+  // Genuinely signed by another member of the cluster, replayed by w1: not w1's verdict.
+  w1.onQueryBatch = (requests) => queryBatchResponse(requests.map((r) => ({ queryId: queryIdOf(r), refusal: replayed })), member2);
+  await allRefused("RESPONSE_UNVERIFIED", /not by .* that the query was encrypted to/);
+  // A whole-batch refusal is an HTTP status: unsigned, and reported as such.
   w1.onQueryBatch = () => ({ status: 400, code: "BAD_REQUEST", message: "not a batch" });
-  await allRefused("WORKER_HTTP_ERROR", /HTTP 400: \[BAD_REQUEST\] not a batch/);
+  await allRefused("WORKER_HTTP_ERROR", /HTTP 400: \[BAD_REQUEST\] not a batch \(unsigned\)/);
+  const whole = reasons(await askThree());
+  assert.equal((whole[0] as PhalaSdkError).details?.signedBy, undefined);
 });
 
 test("a worker without batches (an older pRuntime) gets the same queries one by one", async () => {

@@ -5,7 +5,7 @@ import { CommandResult, EncryptedPayload, InitPlaintext, QueryResponse, WireLabe
 
 const SENDER = new Uint8Array(32).fill(0xa1);
 import { decodeExact } from "@phala-ts/runtime/types";
-import { PhalaSdkError, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryBatchAnswer, openQueryResponse, readQueryBatchResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
+import { PhalaSdkError, QUERY_CERT_TTL_MAX_MS, QueryCertificateCache, callResult, createQueryCertificate, openCommandResult, openQueryBatchAnswer, openQueryResponse, readQueryBatchResponse, sealCommand, sealInitArgs, sealQuery } from "@phala-ts/sdk";
 import { commandResult, failure, openCommand, openQuery, outcome, queryBatchResponse, queryResponse, workerInfo, workerKeys } from "./fake-worker-crypto.ts";
 
 const contractId = blake2b256(utf8("contract"));
@@ -121,6 +121,24 @@ test("certificates are cached per signer until close to expiry", () => {
   assert.equal(renewed.expiresAtMs, now + 60_000);
 });
 
+test("the SDK signs query certificates of at most 10 minutes, within what workers accept, and renews them", () => {
+  const alice = keyPairFromUri("//Alice");
+  assert.equal(QUERY_CERT_TTL_MAX_MS, 10 * 60_000);
+  const longest = createQueryCertificate(alice, QUERY_CERT_TTL_MAX_MS, 1_000_000);
+  assert.equal(longest.certificate.body.expires_at, BigInt(1_000_000 + QUERY_CERT_TTL_MAX_MS));
+  for (const ttl of [QUERY_CERT_TTL_MAX_MS + 1, 365 * 86_400_000]) {
+    assert.throws(() => createQueryCertificate(alice, ttl, 1_000_000), refused("INVALID_ARGUMENT", /ttlMs must be an integer from 1 to 600000/));
+  }
+  let now = 1_000_000;
+  const cache = new QueryCertificateCache(() => now);
+  assert.throws(() => cache.get(alice, 365 * 86_400_000), refused("INVALID_ARGUMENT", /workers refuse longer ones/));
+  const first = cache.get(alice, QUERY_CERT_TTL_MAX_MS);
+  now += QUERY_CERT_TTL_MAX_MS;
+  const renewed = cache.get(alice, QUERY_CERT_TTL_MAX_MS);
+  assert.notEqual(renewed, first);
+  assert.equal(renewed.expiresAtMs, now + QUERY_CERT_TTL_MAX_MS);
+});
+
 function queryFixture() {
   const member = workerKeys(11);
   const other = workerKeys(21);
@@ -203,4 +221,27 @@ test("a batch answer is signed once for all its answers; each is accepted only f
   }
   assert.equal(readQueryBatchResponse(bytes.subarray(0, bytes.length - 1)), undefined);
   assert.equal(readQueryBatchResponse(utf8("not a batch")), undefined);
+});
+
+test("a refusal inside a batch counts only under the signature of a registered member, like an answer", () => {
+  const { member, outsider, cert, q } = queryFixture();
+  const other = sealQuery({ contractId, certificate: cert.certificate, ephemeralPrivateKey: cert.ephemeralPrivateKey, workerEcdhPubkey: member.ecdh.publicKey, input: utf8("{}") });
+  const refusal = { status: 401, code: "CERT_EXPIRED", message: "the query certificate has expired" };
+  const items = [{ q, outcome: outcome({ n: 1 }) }, { queryId: other.queryId, refusal }];
+  const openRefusal = (bytes: Uint8Array, registered = workerInfo(member), clusterWorkers = [member.identity]) =>
+    openQueryBatchAnswer({ receipt: readQueryBatchResponse(bytes)!, index: 1, queryId: other.queryId, nonce: other.nonce, ephemeralPrivateKey: cert.ephemeralPrivateKey, registeredWorker: registered, clusterWorkers });
+  assert.deepEqual(openRefusal(queryBatchResponse(items, member)), { ok: false, refusal }, "the member's signed refusal");
+  // Signed by another key than the worker it names: unsigned as far as anyone can tell.
+  assert.throws(() => openRefusal(queryBatchResponse(items, member, { signWith: new Uint8Array(32).fill(99) })), refused("RESPONSE_UNVERIFIED", /signature does not verify/));
+  // Its bytes changed after signing (here the refusal's code).
+  const genuine = queryBatchResponse(items, member);
+  const at = Buffer.from(genuine).indexOf(Buffer.from("CERT_EXPIRED"));
+  const altered = genuine.slice();
+  altered[at] = "X".charCodeAt(0);
+  assert.throws(() => openRefusal(altered), refused("RESPONSE_UNVERIFIED", /forged or altered/));
+  // Signed by a worker outside the cluster, or by one not registered on chain.
+  assert.throws(() => openRefusal(queryBatchResponse(items, outsider), workerInfo(outsider)), refused("RESPONSE_UNVERIFIED", /not a member/));
+  const unregistered = () =>
+    openQueryBatchAnswer({ receipt: readQueryBatchResponse(queryBatchResponse(items, member))!, index: 1, queryId: other.queryId, nonce: other.nonce, ephemeralPrivateKey: cert.ephemeralPrivateKey, registeredWorker: undefined, clusterWorkers: [member.identity] });
+  assert.throws(unregistered, refused("RESPONSE_UNVERIFIED", /not registered on chain/));
 });

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { concatByteList, toHex } from "@phala-ts/primitives";
 import { encodeCompact } from "@phala-ts/runtime/types";
 import { announcedValidatorSet, decodeHeader as decodeHeaderValue } from "@phala-ts/runtime/consensus";
@@ -13,42 +14,111 @@ function blockNumberParam(v: unknown, what: string): number {
 }
 
 /**
+ * Largest SCALE SyncBatch one answer carries (4 MiB; its hex JSON is twice that). Any caller may
+ * ask, so an answer must stay cheap to build and hold however large the blocks' proofs are; at a
+ * few KiB per block it still carries hundreds of blocks, and it stays far below pRuntime's
+ * 64 MiB /sync body limit. A single block larger than this is still sent alone, so sync never stalls.
+ */
+export const SYNC_BATCH_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Total size of the encoded batches kept (hex JSON characters, one byte each in memory): the pHosts
+ * of a node ask for the same new blocks one after another. 32 MiB holds four answers of the largest size.
+ */
+export const SYNC_BATCH_CACHE_BYTES_MAX = 32 * 1024 * 1024;
+/** Batches kept at most, whatever their size: a node serves a handful of pHosts. */
+export const SYNC_BATCH_CACHE_ENTRIES_MAX = 16;
+
+/** What a sync batch is read from: the chain's finalized head and its stored blocks. */
+export interface SyncBatchSource {
+  readonly finalized: { readonly number: number };
+  readonly db: {
+    hashAt(n: number): Uint8Array | undefined;
+    header(hash: Uint8Array): Uint8Array | undefined;
+    ingressAt(n: number): Uint8Array | undefined;
+  };
+  justification(hash: Uint8Array): Uint8Array | undefined;
+}
+
+/**
  * Finalized blocks `from..` for a pRuntime light client in one answer: headers, each block's
  * ingress messages with their read proof, and the commit certificate of the last one. The
  * batch stops after a header announcing a validator set, so the set that signs that
- * announcement is the one the light client already trusts.
+ * announcement is the one the light client already trusts, and before the block that would
+ * take the encoded batch past SYNC_BATCH_BYTES_MAX (it always holds at least one block).
  *
  * A SyncBlock is its header (as bytes) followed by the fields of the stored IngressRecord,
  * in the same order and encoding, so the stored record is spliced in as is.
  */
-export function syncBatch(chain: Chain, from: number, maxBlocks: number): Uint8Array {
+export function syncBatch(chain: SyncBatchSource, from: number, maxBlocks: number): Uint8Array {
   const finalized = chain.finalized.number;
   if (from < 1) throw invalidParams("sync starts at block 1; the genesis header comes from phala_getGenesisHeader");
   if (from > finalized) throw new RpcError(4003, `Client error: block #${from} is not finalized yet (finalized is #${finalized})`);
   const last = Math.min(finalized, from + maxBlocks - 1);
   const parts: Uint8Array[] = [];
+  let blockBytes = 0;
   let count = 0;
-  let lastHash: Uint8Array | undefined;
+  let certificate: Uint8Array | undefined;
   for (let n = from; n <= last; n++) {
     const hash = chain.db.hashAt(n);
     const header = hash && chain.db.header(hash);
     const ingress = chain.db.ingressAt(n);
     if (!hash || !header || !ingress) throw new RpcError(4003, `Client error: block #${n} or its ingress proof is missing from this node's database`);
-    parts.push(encodeCompact(header.length), header, ingress);
+    const cert = chain.justification(hash);
+    if (!cert) throw new RpcError(4003, `Client error: block #${n} has no finality certificate`);
+    const block = [encodeCompact(header.length), header, ingress];
+    const size = block.reduce((total, b) => total + b.length, 0);
+    // The batch if it ended with this block: block count, blocks, this block's certificate.
+    const total = encodeCompact(count + 1).length + blockBytes + size + encodeCompact(cert.length).length + cert.length;
+    if (count > 0 && total > SYNC_BATCH_BYTES_MAX) break;
+    parts.push(...block);
+    blockBytes += size;
     count++;
-    lastHash = hash;
+    certificate = cert;
     if (announcedValidatorSet(decodeHeaderValue(header))) break;
   }
-  const certificate = chain.justification(lastHash!);
-  if (!certificate) throw new RpcError(4003, `Client error: block #${from + count - 1} has no finality certificate`);
+  assert.ok(certificate !== undefined && count > 0, "a sync batch holds at least its first block");
   parts.unshift(encodeCompact(count));
   parts.push(encodeCompact(certificate.length), certificate);
   return concatByteList(parts);
 }
 
+/**
+ * Encoded batches by the range asked for, bounded by total size and count; the oldest goes
+ * first. An answer larger than the whole cache is not kept.
+ */
+export class SyncBatchCache {
+  readonly #entries = new Map<string, RawJson>();
+  #bytes = 0;
 
-/** Encoded batches kept: the pHosts of a node ask for the same new blocks, one after another. */
-const SYNC_BATCH_CACHE_MAX = 16;
+  constructor(
+    readonly bytesMax: number = SYNC_BATCH_CACHE_BYTES_MAX,
+    readonly entriesMax: number = SYNC_BATCH_CACHE_ENTRIES_MAX,
+  ) {}
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): RawJson | undefined {
+    return this.#entries.get(key);
+  }
+
+  set(key: string, value: RawJson): void {
+    const size = value.json.length;
+    if (size > this.bytesMax || this.#entries.has(key)) return;
+    while (this.#entries.size > 0 && (this.#entries.size >= this.entriesMax || this.#bytes + size > this.bytesMax)) {
+      const [oldest, old] = this.#entries.entries().next().value!;
+      this.#entries.delete(oldest);
+      this.#bytes -= old.json.length;
+    }
+    this.#entries.set(key, value);
+    this.#bytes += size;
+  }
+}
 
 /** Set changes in one `phala_proveFinality` answer; a client that is further behind asks again from the last. */
 export const FINALITY_PROOF_SET_CHANGES_MAX = 64;
@@ -91,7 +161,7 @@ export function registerPhalaRpc(rpc: RpcServer, node: NodeService): void {
   rpc.register("phala_getGenesisHeader", () => toHex(node.chain.genesis.encoded));
   rpc.register("phala_proveFinality", (p: unknown[]) => finalityProof(node.chain, p[0], p[1]));
   // Finalized blocks never change, so a batch is the same for every pHost that asks.
-  const batches = new Map<string, RawJson>();
+  const batches = new SyncBatchCache();
   rpc.register("phala_getSyncBatch", (p: unknown[]) => {
     const from = blockNumberParam(p[0], "from");
     const max = p[1] === undefined ? 1000 : blockNumberParam(p[1], "maxBlocks");
@@ -100,7 +170,6 @@ export function registerPhalaRpc(rpc: RpcServer, node: NodeService): void {
     const hit = batches.get(key);
     if (hit !== undefined) return hit;
     const encoded = RawJson.hex(toHex(syncBatch(node.chain, from, max)));
-    if (batches.size >= SYNC_BATCH_CACHE_MAX) batches.delete(batches.keys().next().value!);
     batches.set(key, encoded);
     return encoded;
   });
