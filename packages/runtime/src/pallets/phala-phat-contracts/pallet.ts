@@ -28,6 +28,23 @@ export const SALT_BYTES_MAX = 128;
 export const INIT_ARGS_BYTES_MAX = 16 * 1024;
 export const COMMAND_BYTES_MAX = 16 * 1024;
 export const CLUSTER_WORKERS_MAX = 64;
+/**
+ * Most gas one command may ask for: the chain's `PhalaPhatContracts::CommandGasMax`.
+ * A command runs on every worker of its cluster, one at a time in block order, so it must end
+ * within about a second on the reference machine (2 cores, shared) whatever the contract does.
+ * Measured with packages/pruntime/bench/command-gas.ts (warm VM, 1e9 gas, worst of 5 runs, load ~2.7):
+ * the infinite-loop example burns 2.1 G gas/s (its try/catch loop 6.5 G/s), the catastrophic
+ * regex 1.3 G/s, a loop of storage reads and writes 1.2 G/s, and a loop allocating small objects
+ * only 0.15 G/s — the slowest metered work found, so it sets the cap: 1e8 gas is ~0.5-0.7 s of it
+ * (~50 ms of the plain infinite loop), leaving margin for a slower or busier worker. That is 10×
+ * the CLI's default command gas, 2× a query's budget and a few hundred token transfers.
+ * Caveat, measured the same way: a builtin working on a large string (`s.indexOf` over 2 MiB)
+ * is charged ~1 gas for ~28 ms, so this cap bounds metered work only; see docs/interfaces.md.
+ * The gas limit travels encrypted in the command, so the chain cannot check it: pRuntime refuses
+ * a larger one (outcome kind "gas-limit-too-high", nothing charged) and the SDK and CLI refuse it
+ * before submitting. An init is unpaid and pRuntime clamps its gas to INIT_GAS_MAX, below this.
+ */
+export const COMMAND_GAS_MAX = 100_000_000n;
 const SENDER = utf8("PhalaPhatContracts");
 
 export const PHAT_CONTRACTS_ERRORS = [
@@ -132,6 +149,14 @@ export function createPhatContractsPallet() {
     errors: PHAT_CONTRACTS_ERRORS,
     constants: {
       CodeSizeMax: { type: T.u32, value: CODE_SIZE_MAX, docs: ["Largest contract bundle accepted, in bytes."] },
+      CommandGasMax: {
+        type: T.u64,
+        value: COMMAND_GAS_MAX,
+        docs: [
+          "Most gas one command may ask for (about a second of the slowest metered work on the reference machine).",
+          "The gas limit is encrypted in the command; workers refuse a larger one without charging the sender.",
+        ],
+      },
     },
     calls: {
       add_cluster: call({
