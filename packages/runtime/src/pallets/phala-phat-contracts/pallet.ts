@@ -38,8 +38,9 @@ export const CLUSTER_WORKERS_MAX = 64;
  * only 0.15 G/s — the slowest metered work found, so it sets the cap: 1e8 gas is ~0.5-0.7 s of it
  * (~50 ms of the plain infinite loop), leaving margin for a slower or busier worker. That is 10×
  * the CLI's default command gas, 2× a query's budget and a few hundred token transfers.
- * Caveat, measured the same way: a builtin working on a large string (`s.indexOf` over 2 MiB)
- * is charged ~1 gas for ~28 ms, so this cap bounds metered work only; see docs/interfaces.md.
+ * Caveat, measured the same way: a loop iteration calling a builtin on a large string
+ * (`s.indexOf` over 2 MiB) is charged ~150 gas (3 interpreter ticks) for ~30 ms of work, so a
+ * loop of them at this cap would run for hours: the cap bounds metered work only (docs/interfaces.md).
  * The gas limit travels encrypted in the command, so the chain cannot check it: pRuntime refuses
  * a larger one (outcome kind "gas-limit-too-high", nothing charged) and the SDK and CLI refuse it
  * before submitting. An init is unpaid and pRuntime clamps its gas to INIT_GAS_MAX, below this.
