@@ -81,9 +81,11 @@ function p99(samples: number[]): number {
   return sorted[Math.max(0, Math.ceil(sorted.length * 0.99) - 1)];
 }
 
-// Today a command runs synchronously on pRuntime's HTTP event loop, so /health waits for it: measured
-// on the shared 2-core VM (load ~12), the member running the loop answered /health after 800-830 ms at
-// worst, against 170-215 ms for the same run with a trivial command instead of the loop.
+// Today a command (and a query) runs synchronously on pRuntime's HTTP event loop, so /health waits for it.
+// Measured on the shared 2-core VM at load 12-17 (other engineers' test runs): the worst worker's /health
+// p99 was 496-1071 ms with the loop at 5e7 gas (800-830 ms at 1e8), and 214-668 ms for the same run with a
+// trivial command instead of the loop. At that load the 300 ms criterion fails even without the loop, so
+// this can only pass once execution is off the event loop and on a machine that is not oversubscribed.
 test(
   "a command at CommandGasMax running the infinite loop leaves every worker answering /health (p99 < 300 ms) and other contracts' queries",
   { todo: "needs execution off the event loop (engineer 4)" },
@@ -130,11 +132,8 @@ test(
       assert.equal(o.fee, COMMAND_GAS_MAX * GAS_PRICE, "the sender pays the gas used at the cluster's price");
     }
     assert.ok(queries >= 2, "the other contract was queried on both workers while the loop ran");
-    for (const [i, samples] of latencies.entries()) {
-      const m = net.members[i];
-      const worst = Math.max(...samples);
-      process.stderr.write(`${m.name}: ${samples.length} /health probes over ${windowMs.toFixed(0)} ms, p99 ${p99(samples).toFixed(1)} ms, max ${worst.toFixed(1)} ms\n`);
-      assert.ok(p99(samples) < HEALTH_P99_MS_MAX, `${m.name}: /health p99 ${p99(samples).toFixed(1)} ms while a command at CommandGasMax ran (max ${worst.toFixed(1)} ms)`);
-    }
+    const stats = latencies.map((samples, i) => ({ name: net.members[i].name, n: samples.length, p99: p99(samples), max: Math.max(...samples) }));
+    for (const x of stats) process.stderr.write(`${x.name}: ${x.n} /health probes over ${windowMs.toFixed(0)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(1)} ms\n`);
+    for (const x of stats) assert.ok(x.p99 < HEALTH_P99_MS_MAX, `${x.name}: /health p99 ${x.p99.toFixed(1)} ms while a command at CommandGasMax ran (max ${x.max.toFixed(1)} ms)`);
   },
 );
