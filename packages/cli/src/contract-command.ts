@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { blake2b256, toHex } from "@phala-ts/primitives";
 import { buildContract, buildContractToFile, type BuildContractResult } from "@phala-ts/contract/build";
 import { QUERY_CERT_TTL_MAX_MS, type Json } from "@phala-ts/sdk";
+import { COMMAND_GAS_MAX } from "@phala-ts/runtime/phala";
 import { UsageError, intFlag } from "./args.ts";
 import {
   COMMON_HELP,
@@ -30,8 +31,6 @@ import {
 export const DEFAULT_COMMAND_GAS = 10_000_000;
 /** Gas of a contract's init when --gas is not given: pRuntime caps init at this (INIT_GAS_MAX). */
 export const DEFAULT_INIT_GAS = 50_000_000;
-/** Most gas a command may ask for from the CLI (u64 on chain; kept a safe integer here). */
-const GAS_MAX = Number.MAX_SAFE_INTEGER;
 /** Bytes of the random salt when --salt is not given, so deploying the same code again just works. */
 const DEFAULT_SALT_BYTES = 8;
 
@@ -44,7 +43,8 @@ export const CONTRACT_HELP = `phala contract: build, deploy and use confidential
       to the cluster's key. --cluster may be left out when the chain has one cluster.
       --salt defaults to a random one; --gas is the init's gas (default ${DEFAULT_INIT_GAS})
   phala contract call <contractId> '<json>' [--gas <n>] [--deposit <pha>]
-      send an encrypted command and wait for its result (default gas ${DEFAULT_COMMAND_GAS});
+      send an encrypted command and wait for its result (default gas ${DEFAULT_COMMAND_GAS}, at most
+      the chain's CommandGasMax, ${COMMAND_GAS_MAX});
       --deposit moves PHA into your cluster balance first, to pay for gas
   phala contract query <contractId> '<json>' [--worker <pubkey>] [--ttl-ms <n>]
       ask a worker of the contract's cluster; the answer is verified against chain state
@@ -64,7 +64,10 @@ function jsonArg(text: string | undefined, what: string, example: string): Json 
 }
 
 function gasFlag(flags: Flags, dflt: number): number {
-  return intFlag(flags, "gas", dflt, 1, GAS_MAX);
+  const gas = intFlag(flags, "gas", dflt, 1, Number.MAX_SAFE_INTEGER);
+  // Workers would refuse it after the deposit and fee are paid: say so before anything is sent.
+  if (BigInt(gas) > COMMAND_GAS_MAX) throw new UsageError(`--gas ${gas} is above the chain's CommandGasMax of ${COMMAND_GAS_MAX} gas per call; ask for at most that`);
+  return gas;
 }
 
 function onePositional(positional: string[], what: string, usage: string): string {

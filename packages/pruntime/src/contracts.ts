@@ -15,8 +15,9 @@
  * pays `gas_used × gas_price` plus storage deposits for what it adds (bytes × deposit_per_byte
  * plus items × deposit_per_item, on the call's net growth). Deposits are not refunded when a
  * later call frees storage: they are a one-way charge, which keeps fees a function of one
- * call alone. A call that fails pays its gas and commits nothing. Init is not charged (the
- * deployer may hold no balance yet); its gas is capped at INIT_GAS_MAX.
+ * call alone. A call that fails pays its gas and commits nothing. A command asking for more
+ * than the chain's CommandGasMax is refused before it runs and pays nothing. Init is not
+ * charged (the deployer may hold no balance yet); its gas is clamped to INIT_GAS_MAX.
  */
 import assert from "node:assert/strict";
 import {
@@ -52,6 +53,7 @@ import {
   PublicKeys,
   WireLabels,
   commandIdOf,
+  COMMAND_GAS_MAX,
   type CallOutcomeValue,
   type ClusterEventValue,
   type EncryptedPayloadValue,
@@ -724,6 +726,11 @@ export class ContractsMachine {
     }
     const cmd = this.decodePlain(CommandPlaintext, plain);
     if (cmd === undefined) return failure("invalid-input", "the command does not decode as CommandPlaintext");
+    // The chain cannot see the encrypted gas limit, so the cap is enforced here. Refused rather than
+    // clamped: running it with less gas than asked would charge for a call the sender did not ask for.
+    if (cmd.gas_limit > COMMAND_GAS_MAX) {
+      return failure("gas-limit-too-high", `the command asks for ${cmd.gas_limit} gas; the chain's CommandGasMax is ${COMMAND_GAS_MAX}; send it again with at most that`);
+    }
     const input = decodeUtf8(cmd.input);
     if (input === undefined) return failure("invalid-input", "the command input is not UTF-8 JSON text");
     const cluster = contract.cluster;

@@ -9,6 +9,7 @@ import { blake2b256, devAccount, toHex, utf8 } from "@phala-ts/primitives";
 import { decodeExact } from "@phala-ts/runtime/types";
 import {
   commandIdOf,
+  COMMAND_GAS_MAX,
   ClusterKeyPublished,
   ContractKeyPublished,
   ContractTopics,
@@ -478,7 +479,7 @@ test("runaway contracts stop at their gas or memory limit with the same gas on b
   const runawayHash = blake2b256(runaway);
   net.sim.block([], { raw: [clusterEvent({ tag: "CodeUploaded", value: { cluster: net.cluster, code_hash: runawayHash, uploader: alice.accountId, code: runaway } })] });
   const bad = deploy(net, "runaway", {}, runawayHash);
-  const gas = 200_000_000n;
+  const gas = COMMAND_GAS_MAX;
   const sent = ["loop", "alloc", "regex", "recurse"].map((op) => command(alice.accountId, bad.contractEcdh, bad.contract, { op }, gas, `runaway ${op}`));
   const before = net.w1.core.clusterBalance(net.cluster, alice.accountId);
   send(net, sent);

@@ -23,6 +23,11 @@ export interface CallResult {
 /** How each VM error kind (wire.ts CallError.kind) is reported. */
 const KINDS: Readonly<Record<string, { code: PhalaSdkErrorCode; where: PhalaSdkErrorWhere; advice: string }>> = {
   gas: { code: "OUT_OF_GAS", where: "gas", advice: "it ran out of gas; send it again with a higher gas limit (--gas)" },
+  "gas-limit-too-high": {
+    code: "INVALID_ARGUMENT",
+    where: "gas",
+    advice: "its gas limit is above the chain's CommandGasMax, so no worker ran it and nothing was charged; send it again with a lower gas limit (--gas)",
+  },
   "insufficient-balance": {
     code: "INSUFFICIENT_BALANCE",
     where: "gas",

@@ -5,6 +5,7 @@
  */
 import { blake2b256, bytesEqual, fromHex, toHex, HexError, type KeyPair } from "@phala-ts/primitives";
 import { SystemStorage, signExtrinsic } from "@phala-ts/runtime";
+import { COMMAND_GAS_MAX } from "@phala-ts/runtime/phala";
 import { PhalaRegistryStorage, PhatContractsStorage, contractIdOf, type ClusterInfoValue, type ContractInfoValue, type PublicKeysValue, type WorkerInfoValue } from "@phala-ts/runtime/phala";
 import { callResult, type CallResult } from "./call-outcome.ts";
 import { PhalaContract } from "./contract.ts";
@@ -174,6 +175,12 @@ export function gasLimitArg(v: bigint | number | undefined): bigint {
   if (v === undefined) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", "say how much gas the call may use: gasLimit");
   const g = bigintArg(v, "gasLimit");
   if (g === 0n || g >= 1n << 64n) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `gasLimit must be from 1 to 2^64-1, got ${g}`);
+  // Workers refuse a larger limit (it is encrypted, the chain cannot); refusing here costs no deposit or fee.
+  if (g > COMMAND_GAS_MAX) {
+    throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `gasLimit ${g} is above the chain's CommandGasMax of ${COMMAND_GAS_MAX} gas per call; ask for at most that`, {
+      details: { gasLimit: g, commandGasMax: COMMAND_GAS_MAX },
+    });
+  }
   return g;
 }
 

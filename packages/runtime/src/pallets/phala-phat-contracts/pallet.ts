@@ -28,6 +28,28 @@ export const SALT_BYTES_MAX = 128;
 export const INIT_ARGS_BYTES_MAX = 16 * 1024;
 export const COMMAND_BYTES_MAX = 16 * 1024;
 export const CLUSTER_WORKERS_MAX = 64;
+/**
+ * Most gas one command may ask for: the chain's `PhalaPhatContracts::CommandGasMax`.
+ * A command runs on every worker of its cluster, one at a time in block order, so it must end
+ * within about a second on the reference machine (2 cores, shared) whatever the contract does.
+ * Measured with packages/pruntime/bench/command-gas.ts (warm VM, best..worst of 5 runs):
+ *  - load ~2.7, 1e9 gas: the infinite-loop example 2.1-2.4 G gas/s (its try/catch loop 6.5 G/s),
+ *    the catastrophic regex 1.3-3 G/s, storage reads and writes 1.2-1.4 G/s, a loop allocating
+ *    small objects 0.15-0.21 G/s;
+ *  - load ~12 (five other engineers' test runs), 5e7 gas: infinite loop 68-140 ms, storage loop
+ *    101-170 ms, allocation loop 522-903 ms, an async loop awaiting forever 652-1155 ms.
+ * The allocation and await loops are the slowest metered work found (~45-200 M gas/s), so they
+ * set the cap: 5e7 gas is ~0.3 s of them on a quiet machine and ~1 s under today's contention,
+ * and ~25 ms of the plain infinite loop. It equals a query's budget and INIT_GAS_MAX, is 5× the
+ * CLI's default command gas, and a token transfer uses under 1e6.
+ * Caveat, measured the same way: a loop iteration calling a builtin on a large string
+ * (`s.indexOf` over 2 MiB) is charged ~150 gas (3 interpreter ticks) for ~20-30 ms of work, so a
+ * loop of them at this cap would run for hours: the cap bounds metered work only (docs/interfaces.md).
+ * The gas limit travels encrypted in the command, so the chain cannot check it: pRuntime refuses
+ * a larger one (outcome kind "gas-limit-too-high", nothing charged) and the SDK and CLI refuse it
+ * before submitting. An init is unpaid and pRuntime clamps its gas to INIT_GAS_MAX (≤ this).
+ */
+export const COMMAND_GAS_MAX = 50_000_000n;
 const SENDER = utf8("PhalaPhatContracts");
 
 export const PHAT_CONTRACTS_ERRORS = [
@@ -132,6 +154,14 @@ export function createPhatContractsPallet() {
     errors: PHAT_CONTRACTS_ERRORS,
     constants: {
       CodeSizeMax: { type: T.u32, value: CODE_SIZE_MAX, docs: ["Largest contract bundle accepted, in bytes."] },
+      CommandGasMax: {
+        type: T.u64,
+        value: COMMAND_GAS_MAX,
+        docs: [
+          "Most gas one command may ask for (about a second of the slowest metered work on the reference machine).",
+          "The gas limit is encrypted in the command; workers refuse a larger one without charging the sender.",
+        ],
+      },
     },
     calls: {
       add_cluster: call({

@@ -8,7 +8,12 @@ import { PhalaRegistryStorage } from "../phala-registry/storage.ts";
 import { SystemStorage } from "../system/pallet.ts";
 import { Nonces, alice, bob, chainWith, moduleErrorName, outbound, registration, signedMessage, sudo, worker } from "../../../test/phala-helpers.ts";
 import { ClusterEvent, ClusterKeyPublished, ContractCommand, ContractKeyPublished, ContractTopics, clusterIdOf, contractIdOf } from "./types.ts";
-import { CODE_SIZE_MAX, PhatContractsStorage, clusterPotAccount } from "./pallet.ts";
+import { CODE_SIZE_MAX, COMMAND_GAS_MAX, PhatContractsStorage, clusterPotAccount } from "./pallet.ts";
+import { decAnyMetadata, unifyMetadata } from "@polkadot-api/substrate-bindings";
+import { fromHex } from "@phala-ts/primitives";
+import { T } from "../../types/index.ts";
+import { buildRuntimeMetadata, METADATA_VERSIONS } from "../../metadata-assembly.ts";
+import { createPhalaRuntime } from "../../phala-runtime.ts";
 
 const pc = (tag: string, value: unknown) => ({ tag: "PhalaPhatContracts", value: { tag, value } });
 const keys = (seed: string) => {
@@ -99,4 +104,18 @@ test("cluster membership and limits are enforced", async () => {
   assert.deepEqual((chain.block([notRoot]).outcomes[0] as any).error, { tag: "BadOrigin", value: undefined });
   const toNowhere = chain.sign(bob, pc("transfer_to_cluster", { amount: 1n, cluster: new Uint8Array(32), dest_account: bob.accountId }), n.next(bob));
   assert.equal(moduleErrorName(chain, chain.block([toNowhere]).outcomes[0]), "ClusterNotFound");
+});
+
+test("runtime metadata carries PhalaPhatContracts.CommandGasMax as a u64, so wallets and the SDK can read the cap", () => {
+  const runtime = createPhalaRuntime();
+  for (const version of METADATA_VERSIONS) {
+    const metadata = unifyMetadata(decAnyMetadata(buildRuntimeMetadata(runtime, version)));
+    const pallet = metadata.pallets.find((p) => p.name === "PhalaPhatContracts");
+    const constant = pallet?.constants.find((c) => c.name === "CommandGasMax");
+    assert.ok(constant, `v${version}: PhalaPhatContracts.CommandGasMax is in the metadata`);
+    const type = metadata.lookup[constant.type];
+    assert.deepEqual(type.def, { tag: "primitive", value: { tag: "u64", value: undefined } }, `v${version}: a u64`);
+    const value = typeof constant.value === "string" ? fromHex(constant.value) : constant.value;
+    assert.equal(T.u64.codec.dec(value), COMMAND_GAS_MAX);
+  }
 });

@@ -58,7 +58,7 @@ export const ContractEvent = T.struct(["phala_pallets", "wire", "ContractEvent"]
 export const CallError = T.struct(["phala_pallets", "wire", "CallError"], {
   /**
    * The VM's "gas" | "memory" | "stack" | "timeout" | "contract" | "invalid-code" | "invalid-input" | "internal", and
-   * pRuntime's "decrypt" | "insufficient-balance" | "storage-full" (docs/interfaces.md).
+   * pRuntime's "decrypt" | "gas-limit-too-high" | "insufficient-balance" | "storage-full" (docs/interfaces.md).
    */
   kind: T.str,
   message: T.str,
