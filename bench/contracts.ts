@@ -118,7 +118,7 @@ export async function benchContracts(opts: { commands?: number; queries?: number
       const xts: string[] = [];
       for (let i = 0; i < count; i++) {
         const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: fromHex(id), sender: sender.accountId, gasLimit: 5_000_000n, input: utf8(JSON.stringify({ op: "transfer", to: toHex(alice.accountId), amount: "1" })) });
-        const callBytes = runtime.call.codec.enc({ tag: "PhalaPhatContracts", value: { tag: "push_contract_message", value: { contract: fromHex(id), payload: sealed.payload, deposit: 0n } } });
+        const callBytes = runtime.call.codec.enc({ tag: "PhalaPhatContracts", value: { tag: "push_contract_message", value: { contract: fromHex(id), payload: sealed.payload, deposit: 0n, gas_limit: 5_000_000n } } });
         xts.push(toHex(signExtrinsic({ signer: sender, callBytes, nonce: nonce++, specVersion: runtime.version.spec_version, transactionVersion: runtime.version.transaction_version, genesisHash })));
       }
       const before = await executed();

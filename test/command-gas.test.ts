@@ -100,7 +100,7 @@ test(
     const probes = net.members.map((m) => probeHealth(m.pruntime.port));
     const windowStarted = performance.now();
     const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: fromHex(loopId), sender: alice.accountId, gasLimit: COMMAND_GAS_MAX, input: utf8(JSON.stringify({ op: "loop" })) });
-    await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: fromHex(loopId), payload: sealed.payload, deposit: 0n });
+    await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: fromHex(loopId), payload: sealed.payload, deposit: 0n, gas_limit: COMMAND_GAS_MAX });
     // Until both workers have run it, the other contract keeps answering, from both workers.
     let queries = 0;
     let done = false;

@@ -165,7 +165,7 @@ test("forged and stale requests are refused with clear errors", async () => {
   const sealed = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: id, sender: alice.accountId, gasLimit: GAS, input: utf8(JSON.stringify({ op: "add", text: "tampered" })) });
   const payload = sealed.payload.slice();
   payload[payload.length - 1] ^= 1;
-  const cmd = await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: id, payload, deposit: 0n });
+  const cmd = await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: id, payload, deposit: 0n, gas_limit: GAS });
   assert.ok(cmd.blockNumber > 0);
   void info;
   const { commandIdOf } = await import("@phala-ts/runtime/phala");
@@ -180,7 +180,7 @@ test("forged and stale requests are refused with clear errors", async () => {
 
   // Alice's command copied and pushed by Bob does not run as Bob: it is bound to its sender.
   const stolen = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: id, sender: alice.accountId, gasLimit: GAS, input: utf8(JSON.stringify({ op: "add", text: "stolen" })) });
-  await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n });
+  await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n, gas_limit: GAS });
   const resultOf = async (commandId: Uint8Array) => {
     const res = await waitFor("a command's result", async () => {
       const x = await fetch(`http://127.0.0.1:${worker.pruntime.port}/contracts/${contracts.notes}/results/${toHex(commandId)}`);
@@ -192,7 +192,7 @@ test("forged and stale requests are refused with clear errors", async () => {
   assert.equal(stolenOutcome.ok, false);
   assert.match(stolenOutcome.error!.kind, /decrypt/);
   // …and does not use up Alice's command: hers still runs when she pushes it.
-  await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n });
+  await client.submit(alice, "PhalaPhatContracts", "push_contract_message", { contract: id, payload: stolen.payload, deposit: 0n, gas_limit: GAS });
   assert.equal((await resultOf(stolen.commandId)).ok, true);
 });
 
@@ -208,7 +208,7 @@ test("runaway contracts stop at their limits with the same gas on both workers; 
     const id = await client.instantiate(bob, { codeHash, cluster: net.cluster, initArgs: {}, gasLimit: 50_000_000n });
     const keys = await client.contractKeys(id);
     const sealed = sealCommand({ contractEcdhPubkey: keys!.ecdh_pubkey, contractId: fromHex(id), sender: bob.accountId, gasLimit: GAS, input: utf8(JSON.stringify(command)) });
-    await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: fromHex(id), payload: sealed.payload, deposit: 0n });
+    await client.submit(bob, "PhalaPhatContracts", "push_contract_message", { contract: fromHex(id), payload: sealed.payload, deposit: 0n, gas_limit: GAS });
     const outcomes = await Promise.all(([1, 2] as const).map(async (i) => {
       const res = await waitFor(`${name}'s result on worker ${i}`, async () => {
         const x = await fetch(`http://127.0.0.1:${workerPort(i)}/contracts/${id}/results/${toHex(sealed.commandId)}`);

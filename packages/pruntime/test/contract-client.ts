@@ -68,11 +68,12 @@ export function command(who: Bytes, contractEcdh: Bytes, contract: Bytes, input:
   const key = ephemeral(label);
   const nonce = blake2b256(utf8(`nonce ${label}`)).slice(0, 16);
   const payload = seal(contractEcdh, WireLabels.command, commandAssociatedData(contract, who), CommandPlaintext.codec.enc({ nonce, gas_limit: gasLimit, input: utf8(JSON.stringify(input)) }), key);
-  return { message: commandMessage(who, contract, payload), payload, commandId: commandIdOf(who, payload), key };
+  return { message: commandMessage(who, contract, payload, gasLimit), payload, commandId: commandIdOf(who, payload), key };
 }
 
-export function commandMessage(who: Bytes, contract: Bytes, payload: Bytes): MessageValue {
-  return { sender: { tag: "AccountId", value: who }, destination: utf8(ContractTopics.contractCommand), payload: ContractCommand.codec.enc({ contract, payload }) };
+/** The chain's message for a command; `gasLimit` is the clear limit the chain checked (the sealed one must equal it). */
+export function commandMessage(who: Bytes, contract: Bytes, payload: Bytes, gasLimit: bigint): MessageValue {
+  return { sender: { tag: "AccountId", value: who }, destination: utf8(ContractTopics.contractCommand), payload: ContractCommand.codec.enc({ contract, payload, gas_limit: gasLimit }) };
 }
 
 /** Decrypts a SCALE CommandResult with the command's key; checks it came from `contractEcdh`. */

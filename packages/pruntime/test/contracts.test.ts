@@ -285,11 +285,11 @@ test("commands run identically on both members; results are readable by their se
 
   // The same ciphertext pushed again by its sender is not executed twice.
   const before = net.w1.core.contractInfo(d.contract)!;
-  net.sim.block([], { raw: [commandMessage(alice.accountId, d.contract, c1.payload)] });
+  net.sim.block([], { raw: [commandMessage(alice.accountId, d.contract, c1.payload, GAS)] });
   assert.equal(net.w1.core.contractInfo(d.contract)!.commands, before.commands);
   assert.deepEqual(net.w1.core.contractInfo(d.contract)!.stateHash, before.stateHash);
   // Pushed by someone else it is another command, which does not decrypt: it changes no state.
-  net.sim.block([], { raw: [commandMessage(bob.accountId, d.contract, c1.payload)] });
+  net.sim.block([], { raw: [commandMessage(bob.accountId, d.contract, c1.payload, GAS)] });
   assert.deepEqual(net.w1.core.contractInfo(d.contract)!.stateHash, before.stateHash);
 
   // A contract error commits nothing but still charges gas.
@@ -323,7 +323,7 @@ test("insufficient balance: nothing runs; a tampered command gets a decrypt outc
   const tampered = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "tampered");
   const bytes = tampered.payload.slice();
   bytes[bytes.length - 1] ^= 1;
-  const forged = { ...tampered, payload: bytes, commandId: commandIdOf(alice.accountId, bytes), message: commandMessage(alice.accountId, d.contract, bytes) };
+  const forged = { ...tampered, payload: bytes, commandId: commandIdOf(alice.accountId, bytes), message: commandMessage(alice.accountId, d.contract, bytes, GAS) };
   send(net, [poor, forged]);
   for (const n of [net.w1, net.w2]) {
     const r = resultOf(n, d, poor);
@@ -374,7 +374,7 @@ test("a command from a sender key nothing can be agreed with runs nowhere, keeps
   const commandsBefore = net.w1.core.contractInfo(d.contract)!.commands;
   // The all-zero x25519 key has small order: no shared secret, so no key to open or answer with.
   const payload = EncryptedPayload.codec.enc({ sender_pubkey: new Uint8Array(32), iv: new Uint8Array(12), ciphertext: new Uint8Array(40).fill(7) });
-  const weak: SentCommand = { message: commandMessage(alice.accountId, d.contract, payload), payload, commandId: commandIdOf(alice.accountId, payload), key: new Uint8Array(32) };
+  const weak: SentCommand = { message: commandMessage(alice.accountId, d.contract, payload, GAS), payload, commandId: commandIdOf(alice.accountId, payload), key: new Uint8Array(32) };
   const after = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "after-weak");
   send(net, [weak, after]);
   for (const n of [net.w1, net.w2]) {

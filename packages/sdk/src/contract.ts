@@ -117,7 +117,7 @@ export class PhalaContract {
     await this.#client.checkKeyProvenance({ contract: this.#id }, keys);
     const sealed = sealCommand({ contractEcdhPubkey: keys.ecdh_pubkey, contractId: this.#id, sender: signer.accountId, gasLimit, input });
     try {
-      const included = await this.#client.submit(signer, "PhalaPhatContracts", "push_contract_message", { contract: this.#id, payload: sealed.payload, deposit });
+      const included = await this.#client.submit(signer, "PhalaPhatContracts", "push_contract_message", { contract: this.#id, payload: sealed.payload, deposit, gas_limit: gasLimit });
       const { outcome, worker } = await awaitCommandResult({
         ...this.#settings,
         workers: await this.#client.reachableWorkers(info!.cluster),

@@ -67,6 +67,8 @@ export const PHAT_CONTRACTS_ERRORS = [
   "AmountTooSmall",
   "MalformedMessage",
   "WrongCluster",
+  /** The command's gas limit is 0 or above CommandGasMax. */
+  "GasLimitTooHigh",
 ] as const;
 type PhatError = (typeof PHAT_CONTRACTS_ERRORS)[number];
 const err = (e: PhatError) => moduleError(PHALA_PHAT_CONTRACTS_INDEX, PHAT_CONTRACTS_ERRORS, e);
@@ -251,22 +253,25 @@ export function createPhatContractsPallet() {
       push_contract_message: call({
         index: 5,
         origin: "signed",
-        args: { contract: H256, payload: T.bytes, deposit: T.u128 },
+        args: { contract: H256, payload: T.bytes, deposit: T.u128, gas_limit: T.u64 },
         weight: (a) => 50_000_000n + BigInt(a.payload.length) * 1_000n,
         docs: [
           "Sends a command, encrypted to the contract's key, to every worker of its cluster.",
           "`deposit` PHA is moved into the sender's balance inside the cluster first (to pay for gas).",
+          "`gas_limit` (at most CommandGasMax) must equal the one sealed in the payload; workers refuse the command otherwise.",
         ],
         handler: (ctx, who, a) => {
           const c = S.Contracts.get(ctx.state, a.contract);
           if (!c) return err("ContractNotFound");
           if (a.payload.length > COMMAND_BYTES_MAX) return err("PayloadTooLarge");
+          // Refused before anything moves, so a command no worker would run costs only its fee.
+          if (a.gas_limit === 0n || a.gas_limit > COMMAND_GAS_MAX) return err("GasLimitTooHigh");
           if (a.deposit > 0n) {
             const r = lockForCluster(ctx, c.cluster, who, who, a.deposit);
             if (r) return r;
           }
           emit(ctx, { tag: "CommandPushed", value: { contract: a.contract, sender: who } });
-          return pushMessage(ctx, { sender: { tag: "AccountId", value: who }, destination: utf8(ContractTopics.contractCommand), payload: ContractCommand.codec.enc({ contract: a.contract, payload: a.payload }) });
+          return pushMessage(ctx, { sender: { tag: "AccountId", value: who }, destination: utf8(ContractTopics.contractCommand), payload: ContractCommand.codec.enc({ contract: a.contract, payload: a.payload, gas_limit: a.gas_limit }) });
         },
       }),
       transfer_to_cluster: call({

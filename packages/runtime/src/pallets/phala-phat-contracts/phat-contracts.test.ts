@@ -75,14 +75,24 @@ test("a cluster gets its key from the gatekeeper, code and instances, and each c
   assert.deepEqual(PhalaRegistryStorage.ContractKeys.get(chain.backend as any, contract), contractKeys.pub);
 
   // Commands: the ciphertext goes to the queue as is, with the deposit locked on chain.
+  // A gas limit above CommandGasMax (or 0) is refused before anything moves: no deposit, no message.
+  const freeBefore = SystemStorage.Account.get(chain.backend as any, alice.accountId).data.free;
+  for (const gas_limit of [COMMAND_GAS_MAX + 1n, 0n]) {
+    const tooMuch = chain.block([chain.sign(alice, pc("push_contract_message", { contract, payload: utf8("ciphertext"), deposit: 10n ** 12n, gas_limit }), n.next(alice))]);
+    assert.equal(moduleErrorName(chain, tooMuch.outcomes[0]), "GasLimitTooHigh");
+    assert.equal(outbound(chain).length, 0);
+  }
+  assert.ok(SystemStorage.Account.get(chain.backend as any, alice.accountId).data.free > freeBefore - 10n ** 12n, "the deposit stayed with the sender");
+  assert.equal(PhatContractsStorage.ClusterLocked.get(chain.backend as any, cluster), 0n);
   const before = SystemStorage.Account.get(chain.backend as any, alice.accountId).data.free;
-  const push = chain.block([chain.sign(alice, pc("push_contract_message", { contract, payload: utf8("ciphertext"), deposit: 10n ** 12n }), n.next(alice))]);
+  const push = chain.block([chain.sign(alice, pc("push_contract_message", { contract, payload: utf8("ciphertext"), deposit: 10n ** 12n, gas_limit: COMMAND_GAS_MAX }), n.next(alice))]);
   assert.deepEqual(push.outcomes[0], { success: true });
   const msgs = outbound(chain);
   const deposit = decodeExact(ClusterEvent, msgs[0].payload);
   assert.equal(deposit.tag, "Deposit");
   const cmd = decodeExact(ContractCommand, msgs[1].payload);
   assert.deepEqual(cmd.contract, contract);
+  assert.equal(cmd.gas_limit, COMMAND_GAS_MAX);
   assert.deepEqual(msgs[1].sender, { tag: "AccountId", value: alice.accountId });
   assert.ok(SystemStorage.Account.get(chain.backend as any, alice.accountId).data.free <= before - 10n ** 12n);
   assert.equal(SystemStorage.Account.get(chain.backend as any, clusterPotAccount(cluster)).data.free, 10n ** 12n);

@@ -41,10 +41,15 @@ export const ClusterEvent = T.enumeration(["phala_pallets", "phat_contracts", "C
 });
 export type ClusterEventValue = Infer<typeof ClusterEvent>;
 
-/** A user's command for a contract, on topic `phala/contract/command`; `payload` is an envelope to the contract key. */
+/**
+ * A user's command for a contract, on topic `phala/contract/command`; `payload` is an envelope
+ * to the contract key. `gas_limit` is the limit the chain checked against CommandGasMax, in
+ * clear; the one sealed in the payload must equal it.
+ */
 export const ContractCommand = T.struct(["phala_pallets", "phat_contracts", "ContractCommand"], {
   contract: ContractId,
   payload: T.bytes,
+  gas_limit: T.u64,
 });
 
 /** One member's copy of a cluster secret, encrypted to that worker's x25519 key. */
