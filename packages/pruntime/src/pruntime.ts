@@ -50,6 +50,8 @@ export interface PruntimeCoreOptions {
   /** Blocks between random beacons; the same on every pRuntime of a network. */
   beaconIntervalBlocks: number;
   logger: Logger;
+  /** Contract execution one sync waits for before it stops after the block in progress (default SYNC_EXECUTION_BUDGET_MS). */
+  syncExecutionBudgetMs?: number;
 }
 
 export interface PruntimeCoreModules {
@@ -235,7 +237,7 @@ export class PruntimeCore {
         chain.gatekeeper.endBlock(block.number);
         chain.contracts.endBlock(block);
         chain.lightClient.commitThrough(verified, i);
-        if (executionMs >= SYNC_EXECUTION_BUDGET_MS && i < verified.blocks.length - 1) {
+        if (executionMs >= (this.#options.syncExecutionBudgetMs ?? SYNC_EXECUTION_BUDGET_MS) && i < verified.blocks.length - 1) {
           this.#log.debug("sync stops early: contract execution used its budget", { height: block.number, executionMs: Math.round(executionMs) });
           break;
         }

@@ -4,15 +4,16 @@
  * queries read the state of the last whole block, and the command's result and the contract's
  * state are byte-identical to those of a worker that ran it on its own thread.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blake2b256, devAccount, fromHex, toHex, utf8 } from "@phala-ts/primitives";
-import { SyncBatch, clusterIdOf, contractIdOf } from "@phala-ts/runtime/phala";
+import { SyncBatch, clusterIdOf, contractIdOf, type MessageValue } from "@phala-ts/runtime/phala";
 import { PruntimeCore } from "../src/pruntime.ts";
 import { startPruntime, type RunningPruntime } from "../src/service.ts";
+import { createThreadedVmRunner } from "../src/threaded-runner.ts";
 import { silentLogger } from "../src/logger.ts";
 import { ChainSim } from "./chain-sim.ts";
 import { clusterEvent, command, initArgs, openQueryResponse, openResult, query } from "./contract-client.ts";
@@ -154,4 +155,97 @@ test("a command spinning until its gas runs out does not stall /health, /info or
   const answered = await timed(p, "/query", postBytes(after.request));
   assert.equal(JSON.parse(openQueryResponse(answered.bytes, after, p.core.keys.identityPublicKey).outcome.output), "changed");
   assert.deepEqual(fromHex(JSON.parse(Buffer.from((await timed(p, "/info")).bytes).toString()).syncedHash), sim.chain.hashAt(sim.chain.height));
+});
+
+/**
+ * A worker whose commands run on the VM's thread (`threaded`), a member twin that runs them
+ * in-thread (the reference), and a gatekeeper, synced to a deployed SPIN_CONTRACT.
+ */
+async function deployed(t: TestContext, budgetMs: number) {
+  const inThread = await testRunner();
+  const threaded = await createThreadedVmRunner();
+  t.after(() => threaded.close());
+  const open = (i: number, runner: typeof inThread) =>
+    PruntimeCore.open(
+      { checkpointIntervalBlocks: 100, beaconIntervalBlocks: 1000, logger: silentLogger, syncExecutionBudgetMs: budgetMs },
+      { sealer: new MemorySealer(), random: seededRandom(i), runner, clock: () => 5_000 },
+    );
+  const gk = open(101, inThread);
+  const twin = open(102, inThread);
+  const worker = open(103, threaded);
+  const sim = new ChainSim();
+  for (const n of [gk, twin, worker]) sim.add(n);
+  const catchUp = async () => {
+    while (worker.status().syncedHeight < sim.chain.height) await worker.sync(sim.chain.batch(worker.status().syncedHeight + 1, sim.chain.height));
+  };
+  const block = async (events: Parameters<ChainSim["block"]>[0], raw: MessageValue[] = []) => {
+    sim.block(events, { syncNodes: [gk, twin], raw });
+    await catchUp();
+  };
+  await block([gk, twin, worker].map((n) => ({ tag: "WorkerRegistered" as const, value: { pubkey: n.keys.identityPublicKey, ecdh_pubkey: n.keys.ecdhPublicKey, confidence_level: 128 } })));
+  await block([{ tag: "GatekeeperRegistered", value: { pubkey: gk.keys.identityPublicKey, ecdh_pubkey: gk.keys.ecdhPublicKey } }]);
+  await block([]);
+  const cluster = clusterIdOf(0n);
+  const members = [worker, twin].map((n) => n.keys.identityPublicKey);
+  await block([], [clusterEvent({ tag: "ClusterCreated", value: { cluster, workers: members, gas_price: 1n, deposit_per_byte: 1n, deposit_per_item: 1n } })]);
+  await block([]);
+  const code = utf8(SPIN_CONTRACT);
+  const codeHash = blake2b256(code);
+  const clusterEcdh = sim.clusterKeys.get(toHex(cluster))!.ecdh_pubkey;
+  const instantiate = (salt: string): { contract: Uint8Array; message: MessageValue } => {
+    const contract = contractIdOf(alice.accountId, codeHash, cluster, utf8(salt));
+    const init_args = initArgs(clusterEcdh, contract, {}, GAS, blake2b256(utf8(salt)));
+    return { contract, message: clusterEvent({ tag: "ContractInstantiated", value: { cluster, contract, code_hash: codeHash, deployer: alice.accountId, init_args } }) };
+  };
+  const first = instantiate("first");
+  await block([], [
+    clusterEvent({ tag: "CodeUploaded", value: { cluster, code_hash: codeHash, uploader: alice.accountId, code } }),
+    clusterEvent({ tag: "Deposit", value: { cluster, account: alice.accountId, amount: 10n ** 15n } }),
+    first.message,
+  ]);
+  await block([]);
+  const contractEcdh = sim.contractKeys.get(toHex(first.contract))!.ecdh_pubkey;
+  return { sim, gk, twin, worker, cluster, contract: first.contract, contractEcdh, instantiate, catchUp };
+}
+
+/** Gas of a spin that runs a noticeable while (tens of ms) but keeps the test short. */
+const SHORT_SPIN_GAS = 30_000_000n;
+
+test("while a batch runs on the VM's thread: new egress waits for its checkpoint, a second batch and a checkpoint are refused", async (t) => {
+  const { sim, gk, twin, worker, contract, contractEcdh, instantiate } = await deployed(t, 60_000);
+  const second = instantiate("second");
+  const spin = command(alice.accountId, contractEcdh, contract, { op: "spin" }, SHORT_SPIN_GAS, "spin 1");
+  sim.block([], { syncNodes: [gk, twin], raw: [second.message, spin.message] });
+  const egressBefore = worker.pendingEgress().length;
+  const batch = sim.chain.batch(worker.status().syncedHeight + 1, sim.chain.height);
+  const syncing = worker.sync(batch);
+  // The instantiation signed a ContractKeyPublished; the init and the spin are still running.
+  assert.equal(worker.pendingEgress().length, egressBefore, "egress signed during the batch is not served before the checkpoint that seals it");
+  // The same batch again (its first block is still the next one for the light client): refused, not run twice.
+  await assert.rejects(worker.sync(batch), (e: Error & { code?: string }) => e.code === "SYNC_BUSY");
+  assert.throws(() => worker.checkpoint(), /only between batches/);
+  await syncing;
+  const published = worker.pendingEgress().filter((m) => m.message.sender.tag === "Cluster");
+  assert.equal(published.length, 1, "the new contract's key publication is served once sealed");
+  assert.equal(worker.status().syncedHeight, sim.chain.height);
+  assert.deepEqual(worker.commandResult(contract, spin.commandId), twin.commandResult(contract, spin.commandId), "the spin ran once, as on the twin");
+  assert.deepEqual(worker.contractInfo(second.contract)?.stateHash, twin.contractInfo(second.contract)?.stateHash);
+});
+
+test("a batch stops after the block in which execution used its budget, and the rest applies to the same state", async (t) => {
+  const { sim, gk, twin, worker, cluster, contract, contractEcdh } = await deployed(t, 1);
+  const from = worker.status().syncedHeight + 1;
+  const spins = [1, 2, 3].map((i) => command(alice.accountId, contractEcdh, contract, { op: "spin" }, SHORT_SPIN_GAS, `budget ${i}`));
+  for (const s of spins) sim.block([], { syncNodes: [gk, twin], raw: [s.message] });
+  const reached = await worker.sync(sim.chain.batch(from, sim.chain.height));
+  assert.equal(reached.height, from, "the first block's spin used the 1 ms budget: the batch stops after it");
+  assert.deepEqual(reached.hash, sim.chain.hashAt(from));
+  assert.equal(worker.status().syncedHeight, from);
+  assert.ok(worker.commandResult(contract, spins[0].commandId));
+  assert.equal(worker.commandResult(contract, spins[1].commandId), undefined);
+  // pHost resends from the height reached.
+  while (worker.status().syncedHeight < sim.chain.height) await worker.sync(sim.chain.batch(worker.status().syncedHeight + 1, sim.chain.height));
+  for (const s of spins) assert.deepEqual(worker.commandResult(contract, s.commandId), twin.commandResult(contract, s.commandId));
+  assert.equal(worker.clusterBalance(cluster, alice.accountId), twin.clusterBalance(cluster, alice.accountId));
+  assert.deepEqual(worker.contractInfo(contract)?.stateHash, twin.contractInfo(contract)?.stateHash);
 });
