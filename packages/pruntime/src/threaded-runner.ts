@@ -13,12 +13,11 @@
  * and on every worker. The thread keeps no state across calls except caches; a crash of it
  * fails the sync in progress (pRuntime then refuses work and resumes from its checkpoint).
  */
-import assert from "node:assert/strict";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { ContractVmOptions } from "./contract-vm/index.ts";
 import type { ContractCall, ContractCallResult, ContractRunner, StorageReader } from "./contract-runner.ts";
 import { PruntimeError } from "./errors.ts";
-import { silentLogger, type Logger } from "./logger.ts";
+import { silentLogger, type LogFields, type Logger } from "./logger.ts";
 import { createVmRunner, type VmRunner } from "./vm-runner.ts";
 
 /** What the command thread starts with. */
@@ -37,6 +36,7 @@ export interface ThreadCallRequest {
 
 export type ThreadMessage =
   | { kind: "ready" }
+  | { kind: "log"; level: "debug" | "info" | "warn" | "error"; scope: string; message: string; fields: LogFields | undefined }
   | { kind: "result"; callId: number; result: ContractCallResult }
   | { kind: "fault"; callId: number; reason: string };
 
@@ -67,6 +67,7 @@ export class ThreadedVmRunner implements ContractRunner {
   readonly #port: MessagePort;
   readonly #flag: Int32Array;
   readonly #log: Logger;
+  readonly #threadLog: Logger;
   /** Calls run one at a time; later ones wait here, in order. */
   readonly #queue: { call: ContractCall; resolve: (r: ContractCallResult) => void; reject: (e: PruntimeError) => void }[] = [];
   #current: InFlight | undefined;
@@ -79,6 +80,7 @@ export class ThreadedVmRunner implements ContractRunner {
     this.#port = port;
     this.#flag = flag;
     this.#log = log;
+    this.#threadLog = log.child("thread");
     port.on("message", (req: ThreadStorageRequest) => this.answerRead(req));
     worker.on("message", (m: ThreadMessage) => this.onThreadMessage(m));
     worker.on("error", (e) => this.fail(`the command thread crashed: ${errorText(e)}`));
@@ -102,6 +104,7 @@ export class ThreadedVmRunner implements ContractRunner {
     });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: ThreadMessage) => {
+        if (m.kind === "log") logger.child("thread")[m.level](m.message, m.fields);
         if (m.kind !== "ready") return;
         cleanup();
         resolve();
@@ -155,8 +158,11 @@ export class ThreadedVmRunner implements ContractRunner {
 
   private answerRead(req: ThreadStorageRequest): void {
     const current = this.#current;
-    // The thread reads only during the call it was sent; anything else is a bug of this file.
-    assert.ok(current !== undefined && current.callId === req.callId, "the command thread reads storage only during its call");
+    if (current === undefined || current.callId !== req.callId) {
+      // The thread reads only during the call it was sent; anything else is a bug of this file.
+      this.fail(`the command thread read storage for call ${req.callId}, which is not in progress`);
+      return;
+    }
     const reply: ThreadStorageReply =
       req.op === "get" ? { op: "get", value: current.storage.get(req.key) } : { op: "keys", keys: current.storage.keys(req.prefix, req.limit) };
     this.#port.postMessage(reply);
@@ -166,6 +172,10 @@ export class ThreadedVmRunner implements ContractRunner {
 
   private onThreadMessage(m: ThreadMessage): void {
     if (m.kind === "ready") return;
+    if (m.kind === "log") {
+      (m.scope === "" ? this.#threadLog : this.#threadLog.child(m.scope))[m.level](m.message, m.fields);
+      return;
+    }
     const current = this.#current;
     if (current === undefined || current.callId !== m.callId) {
       this.fail(`the command thread answered call ${m.callId}, which is not in progress`);
@@ -181,11 +191,13 @@ export class ThreadedVmRunner implements ContractRunner {
     this.startNext();
   }
 
-  /** Fails the call in progress and every queued one; later calls fail at once. */
+  /** Fails the call in progress and every queued one; later calls fail at once; stops the thread. */
   private fail(reason: string, current: InFlight | undefined = this.#current): void {
     if (this.#failure === undefined) {
       this.#failure = new PruntimeError("VM_THREAD_FAILED", `${reason}; restart pRuntime (it resumes from its last checkpoint)`);
       if (reason !== "the contract runner was closed") this.#log.error("the contract VM's command thread failed", { reason });
+      // A thread in an unknown state must not run anything more (close() awaits its end itself).
+      void this.#worker.terminate();
     }
     this.#current = undefined;
     current?.reject(this.#failure);

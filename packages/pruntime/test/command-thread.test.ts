@@ -205,7 +205,7 @@ async function deployed(t: TestContext, budgetMs: number) {
   ]);
   await block([]);
   const contractEcdh = sim.contractKeys.get(toHex(first.contract))!.ecdh_pubkey;
-  return { sim, gk, twin, worker, cluster, contract: first.contract, contractEcdh, instantiate, catchUp };
+  return { sim, gk, twin, worker, threaded, cluster, contract: first.contract, contractEcdh, instantiate, catchUp };
 }
 
 /** Gas of a spin that runs a noticeable while (tens of ms) but keeps the test short. */
@@ -248,4 +248,21 @@ test("a batch stops after the block in which execution used its budget, and the 
   for (const s of spins) assert.deepEqual(worker.commandResult(contract, s.commandId), twin.commandResult(contract, s.commandId));
   assert.equal(worker.clusterBalance(cluster, alice.accountId), twin.clusterBalance(cluster, alice.accountId));
   assert.deepEqual(worker.contractInfo(contract)?.stateHash, twin.contractInfo(contract)?.stateHash);
+});
+
+test("when the VM's thread is gone, the batch fails with VM_THREAD_FAILED and pRuntime refuses work until restarted", async (t) => {
+  const { sim, gk, twin, worker, threaded, contract, contractEcdh } = await deployed(t, 60_000);
+  const height = worker.status().syncedHeight;
+  await threaded.close();
+  const c = command(alice.accountId, contractEcdh, contract, { op: "note", text: "x" }, GAS, "after close");
+  sim.block([], { syncNodes: [gk, twin], raw: [c.message] });
+  await assert.rejects(worker.sync(sim.chain.batch(height + 1, sim.chain.height)), (e: Error & { code?: string; cause?: { code?: string } }) => {
+    assert.equal(e.code, "CHECKPOINT_FAILED");
+    assert.equal(e.cause?.code, "VM_THREAD_FAILED");
+    assert.match(e.message, /restart it/);
+    return true;
+  });
+  assert.throws(() => worker.pendingEgress(), /restart it/);
+  // Nothing of the failed block was sealed: a restart resumes from the checkpoint before it.
+  assert.equal(worker.status().syncedHeight, height);
 });
