@@ -247,6 +247,8 @@ export class ContractsMachine {
   #keyPending = 0;
   /** Storages changed in the block being applied; settled (shown to queries) at its end. */
   readonly #touched = new Set<ContractStorage>();
+  /** Contracts instantiated in the block being applied: queries know them from its end. */
+  readonly #instantiatedInBlock = new Set<string>();
   #needsCheckpoint = false;
 
   constructor(options: ContractsOptions, modules: ContractsModules, saved: ContractsSnapshotValue = emptyContractsSnapshot()) {
@@ -310,6 +312,7 @@ export class ContractsMachine {
   endBlock(_block: BlockInfo): void {
     for (const storage of this.#touched) storage.settle();
     this.#touched.clear();
+    this.#instantiatedInBlock.clear();
     if (this.#keyPending === 0 || !this.#gatekeeper.masterEstablished) return;
     const rotationId = this.#gatekeeper.currentRotationId();
     assert.ok(rotationId !== undefined);
@@ -365,8 +368,9 @@ export class ContractsMachine {
   }
 
   queryTarget(id: Uint8Array): QueryTargetLookup {
-    const c = this.#contracts.get(hexKey(id));
-    if (c === undefined) return { found: "unknown" };
+    const key = hexKey(id);
+    const c = this.#contracts.get(key);
+    if (c === undefined || this.#instantiatedInBlock.has(key)) return { found: "unknown" };
     if (!c.running || c.secret === undefined) return { found: "elsewhere" };
     return { found: "here", target: { id: c.id, codeHash: c.codeHash, storage: c.storage.settled(), secret: c.secret } };
   }
@@ -635,6 +639,7 @@ export class ContractsMachine {
       ecdh: undefined,
     };
     this.#contracts.set(key, contract);
+    this.#instantiatedInBlock.add(key);
     if (cluster.secret === undefined) return;
     this.deriveContractKeys(contract);
     assert.ok(contract.secret !== undefined && cluster.signer !== undefined);

@@ -221,6 +221,9 @@ test("while a batch runs on the VM's thread: new egress waits for its checkpoint
   const syncing = worker.sync(batch);
   // The instantiation signed a ContractKeyPublished; the init and the spin are still running.
   assert.equal(worker.pendingEgress().length, egressBefore, "egress signed during the batch is not served before the checkpoint that seals it");
+  // Queries know the new contract only once its block is whole.
+  const early = query(alice, worker.keys.ecdhPublicKey, second.contract, { op: "note" }, "early", { expiresAtMs: 60_000n });
+  assert.throws(() => worker.query(early.request), (e: Error & { code?: string }) => e.code === "CONTRACT_NOT_FOUND");
   // The same batch again (its first block is still the next one for the light client): refused, not run twice.
   await assert.rejects(worker.sync(batch), (e: Error & { code?: string }) => e.code === "SYNC_BUSY");
   assert.throws(() => worker.checkpoint(), /only between batches/);
@@ -230,6 +233,8 @@ test("while a batch runs on the VM's thread: new egress waits for its checkpoint
   assert.equal(worker.status().syncedHeight, sim.chain.height);
   assert.deepEqual(worker.commandResult(contract, spin.commandId), twin.commandResult(contract, spin.commandId), "the spin ran once, as on the twin");
   assert.deepEqual(worker.contractInfo(second.contract)?.stateHash, twin.contractInfo(second.contract)?.stateHash);
+  const later = query(alice, worker.keys.ecdhPublicKey, second.contract, { op: "note" }, "later", { expiresAtMs: 60_000n });
+  assert.equal(JSON.parse(openQueryResponse(worker.query(later.request), later, worker.keys.identityPublicKey).outcome.output), "initial");
 });
 
 test("a batch stops after the block in which execution used its budget, and the rest applies to the same state", async (t) => {
