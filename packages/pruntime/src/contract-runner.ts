@@ -1,10 +1,18 @@
 /**
- * What pRuntime needs from the contract VM: one synchronous, metered call against a
- * contract's committed storage, returning the net writes instead of applying them, so that
- * the caller decides (after charging) whether they are committed. The VM (contract-vm/) is
- * wrapped in this shape by `vmRunner`; tests may give a runner of their own.
+ * What pRuntime needs from the contract VM: one metered call against a contract's committed
+ * storage, returning the net writes instead of applying them, so that the caller decides
+ * (after charging) whether they are committed. The VM (contract-vm/) is wrapped in this shape
+ * by `VmRunner` (on the calling thread) and `ThreadedVmRunner` (commands on a worker thread);
+ * tests may give a runner of their own.
  */
-import type { ContractStorage, StorageWrites } from "./contract-storage.ts";
+import type { StorageWrites } from "./contract-storage.ts";
+
+/** Committed storage as a call reads it; the call never writes through it. */
+export interface StorageReader {
+  get(key: string): string | undefined;
+  /** Keys starting with `prefix`, sorted, at most `limit`. */
+  keys(prefix: string, limit: number): string[];
+}
 
 export type CallMode = "init" | "handle" | "query";
 
@@ -34,7 +42,7 @@ export interface ContractCall {
   seed: Uint8Array;
   gasLimit: bigint;
   /** Committed state; the call sees it through an overlay and never changes it. */
-  storage: ContractStorage;
+  storage: StorageReader;
   /** Wall-clock cap (queries only: commands must stop at the same point on every worker). */
   timeLimitMs?: number;
 }
@@ -49,5 +57,12 @@ export type ContractCallResult =
   | { ok: false; error: { kind: string; message: string }; gasUsed: bigint };
 
 export interface ContractRunner {
+  /** Runs on the calling thread and blocks it until the call ends (queries: bounded by `timeLimitMs`). */
   call(call: ContractCall): ContractCallResult;
+  /**
+   * Commands and inits, when the runner can run them off the calling thread: resolves with
+   * exactly what `call` would return. Calls are run one at a time, in the order given.
+   * Without it, pRuntime runs commands through `call` (and its sync blocks the thread).
+   */
+  execute?(call: ContractCall): Promise<ContractCallResult>;
 }

@@ -5,6 +5,7 @@
  */
 import { blake2b256 } from "@phala-ts/primitives";
 import { T } from "@phala-ts/runtime/types";
+import type { StorageReader } from "./contract-runner.ts";
 
 /** Sorted key/value pairs: what `stateHash` hashes and the checkpoint stores. */
 export const StorageEntries = T.vec(T.struct(["phala_pruntime", "StorageEntry"], { key: T.str, value: T.str }));
@@ -28,6 +29,16 @@ export class ContractStorage {
   #bytes = 0;
   /** stateHash() until the next change: the HTTP API may ask for it often. */
   #hash: Uint8Array | undefined;
+  /**
+   * Each key's value before its first change since `settle()` (undefined: it did not exist).
+   * Commands run off the HTTP thread, so queries can arrive while a block is half applied;
+   * through this they read the state at the end of the last whole block (`settled()`).
+   */
+  readonly #before = new Map<string, string | undefined>();
+  readonly #settledView: StorageReader = {
+    get: (key) => (this.#before.has(key) ? this.#before.get(key) : this.#items.get(key)),
+    keys: (prefix, limit) => this.settledKeys(prefix, limit),
+  };
 
   constructor(entries: Iterable<{ key: string; value: string }> = []) {
     for (const e of entries) {
@@ -78,6 +89,7 @@ export class ContractStorage {
     if (writes.size > 0) this.#hash = undefined;
     for (const [k, v] of writes) {
       const old = this.#items.get(k);
+      if (!this.#before.has(k)) this.#before.set(k, old);
       if (old !== undefined) this.#bytes -= sizeOf(k, old);
       if (v === undefined) this.#items.delete(k);
       else {
@@ -98,7 +110,27 @@ export class ContractStorage {
     return this.#hash.slice();
   }
 
+  /** The state as of the last `settle()`: what queries read while a block is being applied. */
+  settled(): StorageReader {
+    return this.#settledView;
+  }
+
+  /** The end of a block: its writes become what `settled()` shows. */
+  settle(): void {
+    this.#before.clear();
+  }
+
+  private settledKeys(prefix: string, limit: number): string[] {
+    if (this.#before.size === 0) return this.keys(prefix, limit);
+    const out: string[] = [];
+    for (const k of this.#items.keys()) if (k.startsWith(prefix) && !(this.#before.has(k) && this.#before.get(k) === undefined)) out.push(k);
+    for (const [k, v] of this.#before) if (v !== undefined && k.startsWith(prefix) && !this.#items.has(k)) out.push(k);
+    out.sort();
+    return out.length > limit ? out.slice(0, limit) : out;
+  }
+
   clear(): void {
+    this.#before.clear();
     this.#items.clear();
     this.#bytes = 0;
     this.#hash = undefined;

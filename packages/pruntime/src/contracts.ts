@@ -63,8 +63,8 @@ import {
 } from "@phala-ts/runtime/phala";
 import { CodeStore } from "./code-store.ts";
 import { CommandResults, StoredResults } from "./command-results.ts";
-import type { CallMode, CallOrigin, ContractCallResult, ContractRunner } from "./contract-runner.ts";
-import { ContractStorage, StorageEntries, decodeUtf8 } from "./contract-storage.ts";
+import type { CallMode, CallOrigin, ContractCallResult, ContractRunner, StorageReader } from "./contract-runner.ts";
+import { ContractStorage, StorageEntries, decodeUtf8, type StorageWrites } from "./contract-storage.ts";
 import type { BlockInfo, Dispatcher } from "./dispatcher.ts";
 import type { EgressQueue } from "./egress.ts";
 import type { GatekeeperMachine } from "./gatekeeper.ts";
@@ -176,7 +176,8 @@ export interface ClusterStatus {
 export interface QueryTarget {
   readonly id: Uint8Array;
   readonly codeHash: Uint8Array;
-  readonly storage: ContractStorage;
+  /** The state at the end of the last whole block synced, even while the next one is applied. */
+  readonly storage: StorageReader;
   readonly secret: Uint8Array;
 }
 
@@ -204,6 +205,30 @@ function hexKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
+/**
+ * Work a handler left running: a command or init executing off this thread. The caller (the
+ * sync loop) awaits it before the next message, so messages still apply strictly in order.
+ */
+export type Pending = Promise<void> | undefined;
+
+/** `next(value)` now if `value` is here, else once it resolves; `cleanup` runs after either way. */
+function finish<X>(value: X | Promise<X>, next: (v: X) => void, cleanup: () => void = () => {}): Pending {
+  if (!(value instanceof Promise)) {
+    try {
+      next(value);
+    } finally {
+      cleanup();
+    }
+    return undefined;
+  }
+  return value.then(next).finally(cleanup);
+}
+
+/** `next(value)` now if `value` is here, else a promise of it. */
+function andThen<X, Y>(value: X | Promise<X>, next: (v: X) => Y): Y | Promise<Y> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
 /** A call that did not succeed, as its sender reads it. */
 export function failure(kind: string, message: string, gasUsed = 0n, fee = 0n): CallOutcomeValue {
   return { ok: false, output: "", gas_used: gasUsed, fee, events: [], error: { kind, message } };
@@ -222,6 +247,10 @@ export class ContractsMachine {
   readonly #results: CommandResults;
   /** Clusters created before the master key was established, in creation order. */
   #keyPending = 0;
+  /** Storages changed in the block being applied; settled (shown to queries) at its end. */
+  readonly #touched = new Set<ContractStorage>();
+  /** Contracts instantiated in the block being applied: queries know them from its end. */
+  readonly #instantiatedInBlock = new Set<string>();
   #needsCheckpoint = false;
 
   constructor(options: ContractsOptions, modules: ContractsModules, saved: ContractsSnapshotValue = emptyContractsSnapshot()) {
@@ -283,6 +312,9 @@ export class ContractsMachine {
 
   /** Called after the last message of every block, after the gatekeeper machine's endBlock. */
   endBlock(_block: BlockInfo): void {
+    for (const storage of this.#touched) storage.settle();
+    this.#touched.clear();
+    this.#instantiatedInBlock.clear();
     if (this.#keyPending === 0 || !this.#gatekeeper.masterEstablished) return;
     const rotationId = this.#gatekeeper.currentRotationId();
     assert.ok(rotationId !== undefined);
@@ -338,10 +370,11 @@ export class ContractsMachine {
   }
 
   queryTarget(id: Uint8Array): QueryTargetLookup {
-    const c = this.#contracts.get(hexKey(id));
-    if (c === undefined) return { found: "unknown" };
+    const key = hexKey(id);
+    const c = this.#contracts.get(key);
+    if (c === undefined || this.#instantiatedInBlock.has(key)) return { found: "unknown" };
     if (!c.running || c.secret === undefined) return { found: "elsewhere" };
-    return { found: "here", target: { id: c.id, codeHash: c.codeHash, storage: c.storage, secret: c.secret } };
+    return { found: "here", target: { id: c.id, codeHash: c.codeHash, storage: c.storage.settled(), secret: c.secret } };
   }
 
   code(codeHash: Uint8Array): Uint8Array | undefined {
@@ -432,16 +465,16 @@ export class ContractsMachine {
 
   // ------------------------------------------------------------------------------- handlers
 
-  private onClusterEvent(message: MessageValue, block: BlockInfo): void {
+  private onClusterEvent(message: MessageValue, block: BlockInfo): Pending {
     if (message.sender.tag !== "Pallet" || !bytesEqual(message.sender.value, CONTRACTS_PALLET)) {
       this.#log.warn("ignoring a cluster event not sent by PhalaPhatContracts", { sender: message.sender.tag, block: block.number });
       return;
     }
     const event = this.decode(ClusterEvent, message.payload, "ClusterEvent");
-    if (event !== undefined) this.applyClusterEvent(event, block);
+    if (event !== undefined) return this.applyClusterEvent(event, block);
   }
 
-  private applyClusterEvent(event: ClusterEventValue, block: BlockInfo): void {
+  private applyClusterEvent(event: ClusterEventValue, block: BlockInfo): Pending {
     switch (event.tag) {
       case "ClusterCreated": {
         const e = event.value;
@@ -525,8 +558,7 @@ export class ContractsMachine {
         return;
       }
       case "ContractInstantiated":
-        this.instantiate(event.value, block);
-        return;
+        return this.instantiate(event.value, block);
       case "Deposit": {
         const e = event.value;
         const cluster = this.#clusters.get(hexKey(e.cluster));
@@ -582,7 +614,7 @@ export class ContractsMachine {
     this.#log.info("received the cluster key", { cluster: cluster.id, block: block.number });
   }
 
-  private instantiate(e: Extract<ClusterEventValue, { tag: "ContractInstantiated" }>["value"], block: BlockInfo): void {
+  private instantiate(e: Extract<ClusterEventValue, { tag: "ContractInstantiated" }>["value"], block: BlockInfo): Pending {
     const cluster = this.#clusters.get(hexKey(e.cluster));
     const key = hexKey(e.contract);
     if (cluster === undefined || this.#contracts.has(key)) {
@@ -609,6 +641,7 @@ export class ContractsMachine {
       ecdh: undefined,
     };
     this.#contracts.set(key, contract);
+    this.#instantiatedInBlock.add(key);
     if (cluster.secret === undefined) return;
     this.deriveContractKeys(contract);
     assert.ok(contract.secret !== undefined && cluster.signer !== undefined);
@@ -616,29 +649,31 @@ export class ContractsMachine {
     const payload = ContractKeyPublished.codec.enc({ contract: contract.id, keys: publicKeysOf(contract.secret) });
     this.#egress.push({ sender: this.clusterOrigin(cluster), destination: CONTRACT_KEY_TOPIC, payload }, sequence, (p) => signer.sign(p));
     this.#needsCheckpoint = true;
-    if (running) this.runInit(contract, e.init_args, block);
+    if (running) return this.runInit(contract, e.init_args, block);
   }
 
-  private runInit(contract: Contract, initArgs: Uint8Array, block: BlockInfo): void {
+  private runInit(contract: Contract, initArgs: Uint8Array, block: BlockInfo): Pending {
     const initId = initIdOf(initArgs);
     const envelope = this.decode(EncryptedPayload, initArgs, "init args");
     const outcome = envelope === undefined ? undefined : this.initOutcome(contract, envelope, initId, block);
-    if (envelope !== undefined && outcome !== undefined) {
-      // The init args were sealed to the cluster key; the result goes from the contract's key.
-      const keys = this.senderKeys(contract, envelope.sender_pubkey, "an init's sender key cannot be encrypted to; its result is not kept");
-      if (keys !== undefined) {
-        keys.command.fill(0);
-        try {
-          this.storeResult(contract, initId, INIT_POSITION, keys.result, outcome, block);
-        } finally {
-          keys.result.fill(0);
+    return finish(outcome, (outcome) => {
+      if (envelope !== undefined && outcome !== undefined) {
+        // The init args were sealed to the cluster key; the result goes from the contract's key.
+        const keys = this.senderKeys(contract, envelope.sender_pubkey, "an init's sender key cannot be encrypted to; its result is not kept");
+        if (keys !== undefined) {
+          keys.command.fill(0);
+          try {
+            this.storeResult(contract, initId, INIT_POSITION, keys.result, outcome, block);
+          } finally {
+            keys.result.fill(0);
+          }
         }
       }
-    }
-    this.#log.debug("contract instantiated", { contract: contract.id, ok: outcome?.ok ?? false, block: block.number });
+      this.#log.debug("contract instantiated", { contract: contract.id, ok: outcome?.ok ?? false, block: block.number });
+    });
   }
 
-  private initOutcome(contract: Contract, envelope: EncryptedPayloadValue, initId: Uint8Array, block: BlockInfo): CallOutcomeValue {
+  private initOutcome(contract: Contract, envelope: EncryptedPayloadValue, initId: Uint8Array, block: BlockInfo): CallOutcomeValue | Promise<CallOutcomeValue> {
     const cluster = contract.cluster;
     assert.ok(cluster.ecdh !== undefined && contract.secret !== undefined);
     const plain = this.open(cluster.ecdh, WireLabels.init, contract.id, envelope);
@@ -649,17 +684,23 @@ export class ContractsMachine {
     if (input === undefined) return failure("invalid-input", "the init input is not UTF-8 JSON text");
     const gasLimit = init.gas_limit < INIT_GAS_MAX ? init.gas_limit : INIT_GAS_MAX;
     const origin: CallOrigin = { kind: "account", id: toHex(contract.deployer) };
-    const result = this.call(contract, "init", input, origin, block, callSeed(contract.secret, initId), gasLimit);
-    if (!result.ok) return failure(result.error.kind, result.error.message, result.gasUsed);
-    const delta = contract.storage.deltaOf(result.writes);
-    if (contract.storage.bytes + delta.bytes > CONTRACT_STORAGE_BYTES_MAX) {
-      return failure("storage-full", `the contract would hold more than ${CONTRACT_STORAGE_BYTES_MAX} bytes of storage`, result.gasUsed);
-    }
-    contract.storage.apply(result.writes);
-    return { ok: true, output: result.output, gas_used: result.gasUsed, fee: 0n, events: result.events, error: undefined };
+    return andThen(this.call(contract, "init", input, origin, block, callSeed(contract.secret, initId), gasLimit), (result): CallOutcomeValue => {
+      if (!result.ok) return failure(result.error.kind, result.error.message, result.gasUsed);
+      const delta = contract.storage.deltaOf(result.writes);
+      if (contract.storage.bytes + delta.bytes > CONTRACT_STORAGE_BYTES_MAX) {
+        return failure("storage-full", `the contract would hold more than ${CONTRACT_STORAGE_BYTES_MAX} bytes of storage`, result.gasUsed);
+      }
+      this.applyWrites(contract, result.writes);
+      return { ok: true, output: result.output, gas_used: result.gasUsed, fee: 0n, events: result.events, error: undefined };
+    });
   }
 
-  private onContractCommand(message: MessageValue, block: BlockInfo): void {
+  private applyWrites(contract: Contract, writes: StorageWrites): void {
+    contract.storage.apply(writes);
+    this.#touched.add(contract.storage);
+  }
+
+  private onContractCommand(message: MessageValue, block: BlockInfo): Pending {
     if (message.sender.tag !== "AccountId") return;
     // Decoding the outer command is cheap; only members running the contract go further.
     const command = this.decode(ContractCommand, message.payload, "ContractCommand");
@@ -679,14 +720,21 @@ export class ContractsMachine {
     if (envelope === undefined) return;
     const keys = this.senderKeys(contract, envelope.sender_pubkey, "a command's sender key cannot be encrypted to; it is not run and no result is kept");
     if (keys === undefined) return;
+    let outcome: CallOutcomeValue | Promise<CallOutcomeValue>;
     try {
-      const outcome = this.commandOutcome(contract, message.sender.value, envelope, keys.command, commandId, block);
-      keys.command.fill(0);
-      this.storeResult(contract, commandId, position, keys.result, outcome, block);
-    } finally {
-      keys.command.fill(0);
+      outcome = this.commandOutcome(contract, message.sender.value, envelope, keys.command, commandId, block);
+    } catch (e) {
       keys.result.fill(0);
+      throw e;
+    } finally {
+      // Only the decryption, before the call starts, needs the command key.
+      keys.command.fill(0);
     }
+    return finish(
+      outcome,
+      (outcome) => this.storeResult(contract, commandId, position, keys.result, outcome, block),
+      () => keys.result.fill(0),
+    );
   }
 
   /**
@@ -714,7 +762,14 @@ export class ContractsMachine {
     }
   }
 
-  private commandOutcome(contract: Contract, who: Uint8Array, envelope: EncryptedPayloadValue, commandKey: Uint8Array, commandId: Uint8Array, block: BlockInfo): CallOutcomeValue {
+  private commandOutcome(
+    contract: Contract,
+    who: Uint8Array,
+    envelope: EncryptedPayloadValue,
+    commandKey: Uint8Array,
+    commandId: Uint8Array,
+    block: BlockInfo,
+  ): CallOutcomeValue | Promise<CallOutcomeValue> {
     assert.ok(contract.secret !== undefined);
     let plain: Uint8Array;
     try {
@@ -741,7 +796,13 @@ export class ContractsMachine {
       return failure("insufficient-balance", `gas limit ${cmd.gas_limit} at gas price ${cluster.gasPrice} needs ${reserve}; the sender's balance in the cluster is ${balance}`);
     }
     const caller = toHex(who);
-    const result = this.call(contract, "handle", input, { kind: "account", id: caller }, block, callSeed(contract.secret, commandId), cmd.gas_limit);
+    const call = this.call(contract, "handle", input, { kind: "account", id: caller }, block, callSeed(contract.secret, commandId), cmd.gas_limit);
+    return andThen(call, (result) => this.charge(contract, account, balance, result));
+  }
+
+  /** Charges the sender for a finished command and commits its writes if it paid for them. */
+  private charge(contract: Contract, account: string, balance: bigint, result: ContractCallResult): CallOutcomeValue {
+    const cluster = contract.cluster;
     const gasFee = result.gasUsed * cluster.gasPrice;
     let outcome: CallOutcomeValue;
     if (!result.ok) {
@@ -754,7 +815,7 @@ export class ContractsMachine {
       } else if (contract.storage.bytes + delta.bytes > CONTRACT_STORAGE_BYTES_MAX) {
         outcome = failure("storage-full", `the contract would hold more than ${CONTRACT_STORAGE_BYTES_MAX} bytes of storage; nothing was stored`, result.gasUsed, gasFee);
       } else {
-        contract.storage.apply(result.writes);
+        this.applyWrites(contract, result.writes);
         outcome = { ok: true, output: result.output, gas_used: result.gasUsed, fee: gasFee + deposit, events: result.events, error: undefined };
       }
     }
@@ -765,13 +826,14 @@ export class ContractsMachine {
     return outcome;
   }
 
-  private call(contract: Contract, mode: CallMode, input: string, origin: CallOrigin, block: BlockInfo, seed: Uint8Array, gasLimit: bigint): ContractCallResult {
+  /** Off this thread when the runner can (`execute`): then the result comes as a promise. */
+  private call(contract: Contract, mode: CallMode, input: string, origin: CallOrigin, block: BlockInfo, seed: Uint8Array, gasLimit: bigint): ContractCallResult | Promise<ContractCallResult> {
     const code = this.#codes.get(contract.codeHash);
     if (code === undefined) return { ok: false, error: { kind: "invalid-code", message: "the contract's code was never uploaded to this cluster" }, gasUsed: 0n };
     const runner = this.#runner;
     // A member without a VM would diverge from the others: a broken deployment, stop loudly.
     assert.ok(runner !== undefined, "pRuntime runs contracts only with a contract VM");
-    const result = runner.call({
+    const request = {
       code,
       codeHash: contract.codeHash,
       mode,
@@ -781,9 +843,10 @@ export class ContractsMachine {
       seed,
       gasLimit,
       storage: contract.storage,
-    });
+    };
     // Never charge past the reserve the sender was checked for, whatever the VM counted.
-    return result.gasUsed > gasLimit ? { ...result, gasUsed: gasLimit } : result;
+    const capped = (result: ContractCallResult): ContractCallResult => (result.gasUsed > gasLimit ? { ...result, gasUsed: gasLimit } : result);
+    return runner.execute === undefined ? capped(runner.call(request)) : runner.execute(request).then(capped);
   }
 
   private open(recipient: X25519KeyPair, label: Uint8Array, associatedData: Uint8Array, envelope: EncryptedPayloadValue): Uint8Array | undefined {

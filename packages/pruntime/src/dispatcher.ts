@@ -1,7 +1,9 @@
 /**
  * Routes ingress messages to their handlers by topic. Handlers are registered once, when
  * pRuntime is wired, and must not throw for bad payloads: a message the chain carried is
- * processed exactly once, so a handler logs what it cannot use and moves on.
+ * processed exactly once, so a handler logs what it cannot use and moves on. A handler that
+ * leaves work running (a contract command on the VM's thread) returns its promise, and the
+ * caller awaits it before dispatching the next message.
  */
 import assert from "node:assert/strict";
 import type { MessageValue } from "@phala-ts/runtime/phala";
@@ -13,7 +15,7 @@ export interface BlockInfo {
   readonly timestampMs: bigint;
 }
 
-export type MessageHandler = (message: MessageValue, block: BlockInfo) => void;
+export type MessageHandler = (message: MessageValue, block: BlockInfo) => void | Promise<void>;
 
 interface Route {
   topic: Uint8Array;
@@ -41,14 +43,16 @@ export class Dispatcher {
     this.#byLength.set(bytes.length, routes);
   }
 
-  /** Hands `message` to its topic's handler; false if no handler wants the topic. */
-  dispatch(message: MessageValue, block: BlockInfo): boolean {
+  /**
+   * Hands `message` to its topic's handler; false if no handler wants the topic, the
+   * handler's promise if it left work running (await it before the next message), else true.
+   */
+  dispatch(message: MessageValue, block: BlockInfo): boolean | Promise<void> {
     const routes = this.#byLength.get(message.destination.length);
     if (routes !== undefined) {
       for (const r of routes) {
         if (sameBytes(r.topic, message.destination)) {
-          r.handler(message, block);
-          return true;
+          return r.handler(message, block) ?? true;
         }
       }
     }

@@ -13,7 +13,9 @@ export type SyncErrorCode =
   | "TIMESTAMP_MISMATCH"
   | "NOT_NEXT"
   | "MALFORMED"
-  | "NOT_INITIALIZED";
+  | "NOT_INITIALIZED"
+  /** Another batch is being applied; send the next one after it answers. */
+  | "SYNC_BUSY";
 
 export type PruntimeErrorCode =
   | SyncErrorCode
@@ -58,6 +60,8 @@ export type PruntimeErrorCode =
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
   | "BODY_TOO_LARGE"
+  /** The contract VM's command thread failed or stopped: pRuntime must restart. */
+  | "VM_THREAD_FAILED"
   | "INTERNAL";
 
 export class PruntimeError<Code extends PruntimeErrorCode = PruntimeErrorCode> extends Error {
@@ -107,6 +111,7 @@ export function httpStatusOf(code: PruntimeErrorCode): number {
     case "CONTRACT_NOT_FOUND":
       return 404;
     case "NONCE_REPLAYED":
+    case "SYNC_BUSY":
       return 409;
     case "NONCE_CACHE_FULL":
       return 503;
@@ -117,6 +122,7 @@ export function httpStatusOf(code: PruntimeErrorCode): number {
     case "BODY_TOO_LARGE":
       return 413;
     case "CHECKPOINT_FAILED":
+    case "VM_THREAD_FAILED":
       return 503;
     default:
       return 500;

@@ -235,7 +235,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
       method: "POST",
       handle: async (req) => {
         const body = await readBody(req, SYNC_BODY_BYTES_MAX);
-        const result = core.sync(decodeSyncBatch(body));
+        const result = await core.sync(decodeSyncBatch(body));
         return { syncedHeight: result.height, syncedHash: toHex(result.hash) };
       },
     },

@@ -21,8 +21,9 @@ export {
 export { Checkpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue } from "./checkpoint.ts";
 export { ContractsMachine, ContractsSnapshot, type ContractsSnapshotValue, type ContractInfo, type ClusterStatus } from "./contracts.ts";
 export { ContractStorage, StorageEntries, type StorageWrites, type StorageDelta } from "./contract-storage.ts";
-export type { ContractRunner, ContractCall, ContractCallResult, CallEnv, CallMode, CallOrigin, ContractEventOut } from "./contract-runner.ts";
+export type { ContractRunner, ContractCall, ContractCallResult, CallEnv, CallMode, CallOrigin, ContractEventOut, StorageReader } from "./contract-runner.ts";
 export { createVmRunner } from "./vm-runner.ts";
+export { createThreadedVmRunner, ThreadedVmRunner } from "./threaded-runner.ts";
 export { CommandResults } from "./command-results.ts";
 export { CodeStore } from "./code-store.ts";
 export { answerQuery, NonceCache, VerifiedCertificates, type QueryErrorCode } from "./queries.ts";

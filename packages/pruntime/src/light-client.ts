@@ -218,4 +218,25 @@ export class LightClient {
     assert.ok(verified.from === this.#state, "a verified batch commits only on the state it was verified against");
     this.#state = verified.to;
   }
+
+  /**
+   * Moves to block `index` of a verified batch, which must be the next one, so that pRuntime
+   * can apply a batch block by block and stop between two. The batch's certificate finalizes
+   * its last block and so every block before it; only the last may announce a validator set,
+   * so before it the set is the batch's starting one.
+   */
+  commitThrough(verified: VerifiedBatch, index: number): void {
+    assert.ok(Number.isSafeInteger(index) && index >= 0 && index < verified.blocks.length, "a block of the batch");
+    const previous = index === 0 ? { number: verified.from.height, hash: verified.from.hash } : verified.blocks[index - 1];
+    assert.ok(
+      this.#state.height === previous.number && bytesEqual(this.#state.hash, previous.hash),
+      "a verified batch commits block by block, in order, on the state it was verified against",
+    );
+    if (index === verified.blocks.length - 1) {
+      this.#state = verified.to;
+      return;
+    }
+    const b = verified.blocks[index];
+    this.#state = Object.freeze({ genesisHash: verified.from.genesisHash, height: b.number, hash: b.hash, validatorSet: verified.from.validatorSet, timestampMs: b.timestampMs });
+  }
 }

@@ -102,3 +102,11 @@ export const INIT_GAS_MAX = 50_000_000n;
 export const VERIFIED_CERTIFICATES_MAX = 65_536;
 /** Envelope keys kept for query certificates' ephemeral keys (two per certificate, 32 bytes each). */
 export const QUERY_ENVELOPE_KEYS_MAX = 8_192;
+/**
+ * Contract execution one POST /sync waits for before it stops after the block in progress
+ * and answers with the height reached (pHost then sends the rest). Commands run off the HTTP
+ * thread, so this does not protect the API; it keeps each /sync answer (and so pHost's view
+ * of progress, its egress submissions and a clean shutdown) within seconds, far below pHost's
+ * 60 s request timeout, even for blocks full of commands at the gas cap.
+ */
+export const SYNC_EXECUTION_BUDGET_MS = 2_000;

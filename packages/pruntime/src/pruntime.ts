@@ -7,6 +7,13 @@
  * `sync` returns, so nothing leaves pRuntime that a crash could make it forget. Everything
  * else (contract state, results) is recomputed identically from the last checkpoint after a
  * crash, because processing is deterministic.
+ *
+ * Contract commands may run off this thread (ContractRunner.execute): `sync` then awaits
+ * each one in message order, so the HTTP API keeps answering meanwhile. Reads during a sync
+ * see the last whole block: the light client moves block by block, queries read contract
+ * storage as it was at that block's end, and egress is served as it was last sealed. One
+ * batch is applied at a time, and a batch whose execution ran past SYNC_EXECUTION_BUDGET_MS
+ * stops after the block in progress (the answer says how far it got; pHost sends the rest).
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -35,7 +42,7 @@ import type { Logger } from "./logger.ts";
 import { NonceCache, VerifiedCertificates, answerBatchItem, answerQuery, decodeQueryBatch, signQueryBatch, type QueryContext } from "./queries.ts";
 import type { Sealer } from "./sealer.ts";
 import { PRUNTIME_RUNTIME_VERSION } from "./version.ts";
-import { QUERY_BATCH_SLICE_MS, QUERY_ENVELOPE_KEYS_MAX } from "./limits.ts";
+import { QUERY_BATCH_SLICE_MS, QUERY_ENVELOPE_KEYS_MAX, SYNC_EXECUTION_BUDGET_MS } from "./limits.ts";
 
 export interface PruntimeCoreOptions {
   /** Seal a checkpoint at least every this many blocks. */
@@ -43,6 +50,8 @@ export interface PruntimeCoreOptions {
   /** Blocks between random beacons; the same on every pRuntime of a network. */
   beaconIntervalBlocks: number;
   logger: Logger;
+  /** Contract execution one sync waits for before it stops after the block in progress (default SYNC_EXECUTION_BUDGET_MS). */
+  syncExecutionBudgetMs?: number;
 }
 
 export interface PruntimeCoreModules {
@@ -97,6 +106,10 @@ export class PruntimeCore {
   #lastCheckpointHeight = 0;
   /** Set when state ran ahead of the sealed checkpoint and cannot be trusted to continue. */
   #failure: PruntimeError | undefined;
+  /** Settles when the batch being applied is done; undefined when none is. */
+  #syncing: Promise<void> | undefined;
+  /** Egress as of the last checkpoint: what is served while a batch is applied. */
+  #sealedEgress: SignedMessageValue[] = [];
 
   private constructor(options: PruntimeCoreOptions, modules: PruntimeCoreModules, keys: WorkerKeys) {
     assert.ok(Number.isSafeInteger(options.checkpointIntervalBlocks) && options.checkpointIntervalBlocks > 0, "checkpointIntervalBlocks is a positive integer");
@@ -191,25 +204,50 @@ export class PruntimeCore {
     return this.#chain;
   }
 
-  sync(batch: SyncBatchValue): SyncResult {
+  /**
+   * Verifies `batch`, then applies it block by block. Resolves with the height reached: the
+   * batch's end, or an earlier block when contract execution took longer than
+   * SYNC_EXECUTION_BUDGET_MS. With a runner that executes in this thread, everything happens
+   * before this returns (the promise is already settled).
+   */
+  async sync(batch: SyncBatchValue): Promise<SyncResult> {
     this.usable();
     const chain = this.chain();
+    if (this.#syncing !== undefined) {
+      throw new SyncError("SYNC_BUSY", "pRuntime is still applying the previous batch; send this one after that request is answered");
+    }
     const verified = chain.lightClient.verify(batch);
+    let done!: () => void;
+    this.#syncing = new Promise((resolve) => (done = resolve));
+    this.#sealedEgress = chain.egress.pending();
     try {
-      chain.lightClient.commit(verified);
-      for (const block of verified.blocks) {
+      let executionMs = 0;
+      for (let i = 0; i < verified.blocks.length; i++) {
+        const block = verified.blocks[i];
         for (const message of block.messages) {
           chain.egress.observe(message);
-          chain.dispatcher.dispatch(message, block);
+          const routed = chain.dispatcher.dispatch(message, block);
+          if (routed instanceof Promise) {
+            // Wall time decides only where a batch stops, never what a block computes.
+            const started = performance.now();
+            await routed;
+            executionMs += performance.now() - started;
+          }
         }
         chain.gatekeeper.endBlock(block.number);
         chain.contracts.endBlock(block);
+        chain.lightClient.commitThrough(verified, i);
+        if (executionMs >= (this.#options.syncExecutionBudgetMs ?? SYNC_EXECUTION_BUDGET_MS) && i < verified.blocks.length - 1) {
+          this.#log.debug("sync stops early: contract execution used its budget", { height: block.number, executionMs: Math.round(executionMs) });
+          break;
+        }
       }
-      const height = verified.to.height;
+      const height = chain.lightClient.state.height;
       // Both requests are taken (and so reset) on every batch.
       const gatekeeperRequest = chain.gatekeeper.takeCheckpointRequest();
       const contractsRequest = chain.contracts.takeCheckpointRequest();
       if (gatekeeperRequest || contractsRequest || height - this.#lastCheckpointHeight >= this.#options.checkpointIntervalBlocks) {
+        this.#syncing = undefined;
         this.checkpoint();
       }
     } catch (e) {
@@ -217,13 +255,23 @@ export class PruntimeCore {
       this.#failure ??= new PruntimeError("CHECKPOINT_FAILED", "pRuntime stopped after an internal failure while applying a batch; restart it to resume from its last checkpoint", { cause: e });
       this.#log.error("applying a verified batch failed; refusing further work until restart", { reason: (e as Error).message });
       throw this.#failure;
+    } finally {
+      this.#syncing = undefined;
+      done();
     }
-    return { height: verified.to.height, hash: verified.to.hash };
+    return { height: chain.lightClient.state.height, hash: chain.lightClient.state.hash };
+  }
+
+  /** Resolves once no batch is being applied (then a checkpoint seals whole blocks only). */
+  async idle(): Promise<void> {
+    while (this.#syncing !== undefined) await this.#syncing;
   }
 
   /** Seals everything now. A failure leaves pRuntime refusing work: memory is ahead of disk. */
   checkpoint(): void {
     this.usable();
+    // Mid-batch, contract state is ahead of the light client: a restart would run commands twice.
+    assert.ok(this.#syncing === undefined, "a checkpoint is sealed only between batches (await idle() first)");
     const chain = this.#chain;
     const secrets = this.keys.exportSecrets();
     const value: CheckpointValue = {
@@ -258,12 +306,16 @@ export class PruntimeCore {
       for (const c of value.chain?.contracts.clusters ?? []) c.secret?.fill(0);
     }
     this.#lastCheckpointHeight = chain?.lightClient.state.height ?? 0;
+    this.#sealedEgress = chain?.egress.pending() ?? [];
     this.#log.debug("checkpoint sealed", { height: this.#lastCheckpointHeight });
   }
 
   /** Signed messages the chain has not accepted yet, in sequence order per origin. */
   pendingEgress(): SignedMessageValue[] {
     this.usable();
+    // Mid-batch, new egress may not be sealed yet, and a crash could make pRuntime sign other
+    // bytes under the same sequence (gatekeeper keys are random): serve only the sealed ones.
+    if (this.#syncing !== undefined) return this.#sealedEgress;
     return this.#chain?.egress.pending() ?? [];
   }
 

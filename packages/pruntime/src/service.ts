@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { assertSupportedTee, createAttestationProvider } from "./attestation.ts";
 import type { ContractRunner } from "./contract-runner.ts";
-import { createVmRunner } from "./vm-runner.ts";
+import { createThreadedVmRunner, type ThreadedVmRunner } from "./threaded-runner.ts";
 import { PruntimeError } from "./errors.ts";
 import { createPruntimeServer } from "./http-api.ts";
 import { silentLogger, type Logger } from "./logger.ts";
@@ -41,7 +41,7 @@ export interface PruntimeOptions {
   measurement?: Uint8Array;
   /** Checkpoint and exit on SIGTERM/SIGINT (the CLI sets this; tests do not). */
   installSignalHandlers?: boolean;
-  /** The contract runner; by default the QuickJS contract VM. */
+  /** The contract runner; by default the QuickJS contract VM, commands on a thread of their own. */
   runner?: ContractRunner;
   /** Wall clock for query certificates (unix ms); default Date.now. */
   clock?: () => number;
@@ -106,8 +106,10 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
   const sealer = new DevSealer(options.dataDir);
   const unlock = lockDataDir(options.dataDir);
   const servers: Server[] = [];
+  let ownRunner: ThreadedVmRunner | undefined;
   try {
-    const runner = options.runner ?? (await createVmRunner({}, log.child("vm")));
+    ownRunner = options.runner === undefined ? await createThreadedVmRunner({}, log.child("vm")) : undefined;
+    const runner = options.runner ?? ownRunner;
     const core = PruntimeCore.open(
       {
         checkpointIntervalBlocks: options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL_BLOCKS,
@@ -149,11 +151,14 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
           ),
         );
         try {
+          // A batch being applied finishes (within SYNC_EXECUTION_BUDGET_MS plus one block) first.
+          await core.idle();
           core.checkpoint();
           log.info("pRuntime stopped; checkpoint sealed", { syncedHeight: core.status().syncedHeight });
         } catch (e) {
           log.error("pRuntime stopped without a final checkpoint; it resumes from the previous one", { reason: (e as Error).message });
         } finally {
+          await ownRunner?.close();
           unlock();
         }
       })());
@@ -164,6 +169,7 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
     return { port, ...(publicPort !== undefined ? { publicPort } : {}), core, close };
   } catch (e) {
     for (const server of servers) server.close();
+    await ownRunner?.close();
     unlock();
     throw e;
   }

@@ -6,13 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { ContractVm, StorageOverlay, type ContractStorage as VmStorage, type ContractVmOptions } from "./contract-vm/index.ts";
-import type { ContractCall, ContractCallResult, ContractRunner } from "./contract-runner.ts";
-import type { ContractStorage } from "./contract-storage.ts";
+import type { ContractCall, ContractCallResult, ContractRunner, StorageReader } from "./contract-runner.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 
 /** Committed state as the VM's overlay reads it; the overlay never writes through during a call. */
 class CommittedView implements VmStorage {
-  constructor(private readonly storage: ContractStorage) {}
+  constructor(private readonly storage: StorageReader) {}
 
   get(key: string): string | undefined {
     return this.storage.get(key);
@@ -34,27 +33,35 @@ class CommittedView implements VmStorage {
 export class VmRunner implements ContractRunner {
   constructor(readonly vm: ContractVm) {}
 
-  /** `call.timeLimitMs` (queries only) becomes a wall-clock deadline checked at every gas tick. */
   call(call: ContractCall): ContractCallResult {
-    const overlay = new StorageOverlay(new CommittedView(call.storage));
-    const out = this.vm.call({
-      code: call.code,
-      codeHash: call.codeHash,
-      mode: call.mode,
-      input: call.input,
-      // The ABI gives init no origin; its caller (the deployer) is in env.
-      origin: call.mode === "init" ? null : call.origin,
-      env: call.env,
-      seed: call.seed,
-      gasLimit: call.gasLimit,
-      storage: overlay,
-      deadlineMs: call.timeLimitMs === undefined ? undefined : performance.now() + call.timeLimitMs,
-    });
-    if (!out.ok) return { ok: false, error: { kind: out.error.kind, message: out.error.message }, gasUsed: out.gasUsed };
-    const writes = new Map<string, string | undefined>();
-    for (const w of overlay.writes()) writes.set(w.key, w.value);
-    return { ok: true, output: out.output, gasUsed: out.gasUsed, events: out.events.map((e) => ({ topic: e.topic, data: e.data })), writes };
+    return runOnVm(this.vm, call);
   }
+}
+
+/**
+ * One call on `vm`, on this thread. `call.timeLimitMs` (queries only) becomes a wall-clock
+ * deadline checked at every gas tick. Shared with the command thread (vm-thread.ts), so a
+ * command gives the same result wherever it runs.
+ */
+export function runOnVm(vm: ContractVm, call: ContractCall): ContractCallResult {
+  const overlay = new StorageOverlay(new CommittedView(call.storage));
+  const out = vm.call({
+    code: call.code,
+    codeHash: call.codeHash,
+    mode: call.mode,
+    input: call.input,
+    // The ABI gives init no origin; its caller (the deployer) is in env.
+    origin: call.mode === "init" ? null : call.origin,
+    env: call.env,
+    seed: call.seed,
+    gasLimit: call.gasLimit,
+    storage: overlay,
+    deadlineMs: call.timeLimitMs === undefined ? undefined : performance.now() + call.timeLimitMs,
+  });
+  if (!out.ok) return { ok: false, error: { kind: out.error.kind, message: out.error.message }, gasUsed: out.gasUsed };
+  const writes = new Map<string, string | undefined>();
+  for (const w of overlay.writes()) writes.set(w.key, w.value);
+  return { ok: true, output: out.output, gasUsed: out.gasUsed, events: out.events.map((e) => ({ topic: e.topic, data: e.data })), writes };
 }
 
 /** Starts the VM (compiles QuickJS and checks the stack margin of this process). */

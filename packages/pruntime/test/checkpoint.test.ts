@@ -25,7 +25,7 @@ function open(dir: string, interval: number, seed = 1): PruntimeCore {
 
 const egressHex = (n: PruntimeCore) => n.pendingEgress().map((m) => toHex(SignedMessage.codec.enc(m)));
 
-test("a restart resumes from the last checkpoint height and the chain re-feeds the rest", (t) => {
+test("a restart resumes from the last checkpoint height and the chain re-feeds the rest", async (t) => {
   const dir = tempDir(t);
   const chain = new ChainFixture({ fillerKeys: 16 });
   for (let i = 0; i < 25; i++) chain.addBlock();
@@ -39,7 +39,7 @@ test("a restart resumes from the last checkpoint height and the chain re-feeds t
   assert.deepEqual(second.keys.identityPublicKey, identity);
   assert.equal(second.status().syncedHeight, 20);
   assert.deepEqual(second.status().syncedHash, chain.hashAt(20));
-  assert.throws(() => second.sync(chain.batch(22, 25)), /starts at block 22/);
+  await assert.rejects(second.sync(chain.batch(22, 25)), /starts at block 22/);
   second.sync(chain.batch(21, 25));
   assert.equal(second.status().syncedHeight, 25);
   // A clean stop seals the current height.

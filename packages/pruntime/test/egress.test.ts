@@ -44,7 +44,9 @@ test("replicated gatekeeper egress may skip sequences and never re-queues what t
 test("the dispatcher routes by topic and counts what nobody handles", () => {
   const d = new Dispatcher();
   const seen: string[] = [];
-  d.on("a/b", (m, b) => seen.push(`${Buffer.from(m.payload).toString()}@${b.number}:${b.timestampMs}`));
+  d.on("a/b", (m, b) => {
+    seen.push(`${Buffer.from(m.payload).toString()}@${b.number}:${b.timestampMs}`);
+  });
   assert.throws(() => d.on("a/b", () => {}), /already registered/);
   assert.equal(d.dispatch({ sender: gk, destination: utf8("a/b"), payload: utf8("x") }, { number: 7, timestampMs: 70n }), true);
   assert.equal(d.dispatch({ sender: gk, destination: utf8("c"), payload: utf8("y") }, { number: 8, timestampMs: 80n }), false);
