@@ -722,7 +722,7 @@ export class ContractsMachine {
     if (keys === undefined) return;
     let outcome: CallOutcomeValue | Promise<CallOutcomeValue>;
     try {
-      outcome = this.commandOutcome(contract, message.sender.value, envelope, keys.command, commandId, block);
+      outcome = this.commandOutcome(contract, message.sender.value, envelope, keys.command, commandId, block, command.gas_limit);
     } catch (e) {
       keys.result.fill(0);
       throw e;
@@ -769,6 +769,7 @@ export class ContractsMachine {
     commandKey: Uint8Array,
     commandId: Uint8Array,
     block: BlockInfo,
+    chainGasLimit: bigint,
   ): CallOutcomeValue | Promise<CallOutcomeValue> {
     assert.ok(contract.secret !== undefined);
     let plain: Uint8Array;
@@ -781,8 +782,13 @@ export class ContractsMachine {
     }
     const cmd = this.decodePlain(CommandPlaintext, plain);
     if (cmd === undefined) return failure("invalid-input", "the command does not decode as CommandPlaintext");
-    // The chain cannot see the encrypted gas limit, so the cap is enforced here. Refused rather than
-    // clamped: running it with less gas than asked would charge for a call the sender did not ask for.
+    // The chain checked the clear gas limit against CommandGasMax; the sealed one is what the
+    // sender signed up to pay for, so the two must agree or nothing runs and nothing is charged.
+    if (cmd.gas_limit !== chainGasLimit) {
+      return failure("invalid-input", `the command's sealed gas limit ${cmd.gas_limit} differs from the ${chainGasLimit} it was submitted with; submit it again with the same limit in both`);
+    }
+    // Also enforced here, so a chain that let a larger one through still cannot stall a worker.
+    // Refused rather than clamped: running it with less gas than asked would charge for a call the sender did not ask for.
     if (cmd.gas_limit > COMMAND_GAS_MAX) {
       return failure("gas-limit-too-high", `the command asks for ${cmd.gas_limit} gas; the chain's CommandGasMax is ${COMMAND_GAS_MAX}; send it again with at most that`);
     }

@@ -1,6 +1,7 @@
 /**
- * The chain's CommandGasMax, enforced by pRuntime: the gas limit travels encrypted inside the
- * command, so the chain cannot refuse a larger one and every member must, the same way. In
+ * The chain's CommandGasMax, enforced by pRuntime too: the chain refuses a larger clear gas
+ * limit, the sealed one must equal it, and every member refuses a larger sealed one the same
+ * way, whatever the chain let through. In
  * process, on a simulated chain (ChainSim: real proofs and certificates), one gatekeeper and a
  * cluster of two members. Seeded: every key and nonce derives from SEED, so a failure replays.
  */
@@ -11,7 +12,7 @@ import { COMMAND_GAS_MAX, clusterIdOf, contractIdOf, type CallOutcomeValue } fro
 import { INIT_GAS_MAX } from "../src/limits.ts";
 import { PruntimeCore } from "../src/pruntime.ts";
 import { ChainSim } from "./chain-sim.ts";
-import { clusterEvent, command, initArgs, openResult, type SentCommand } from "./contract-client.ts";
+import { clusterEvent, command, commandMessage, initArgs, openResult, type SentCommand } from "./contract-client.ts";
 import { MemorySealer, seededRandom } from "./memory-sealer.ts";
 import { recordingLogger, type LogEntry } from "./test-logger.ts";
 import { testRunner } from "./test-runner.ts";
@@ -69,8 +70,10 @@ function loopContract() {
   const members = [w1, w2];
   const balance = (n: PruntimeCore) => n.clusterBalance(cluster, alice.accountId);
   const stateHash = (n: PruntimeCore) => n.contractInfo(contract)?.stateHash;
-  const send = (input: unknown, gasLimit: bigint, label: string): SentCommand => {
-    const c = command(alice.accountId, contractKeys.ecdh_pubkey, contract, input, gasLimit, label);
+  /** `chainGasLimit` is the clear limit the chain checked; the same as the sealed one unless a test says otherwise. */
+  const send = (input: unknown, gasLimit: bigint, label: string, chainGasLimit = gasLimit): SentCommand => {
+    const sealed = command(alice.accountId, contractKeys.ecdh_pubkey, contract, input, gasLimit, label);
+    const c = { ...sealed, message: commandMessage(alice.accountId, contract, sealed.payload, chainGasLimit) };
     sim.block([], { raw: [c.message] });
     return c;
   };
@@ -119,6 +122,24 @@ test("a command asking for more than CommandGasMax is refused by every member be
     assert.deepEqual(t.stateHash(n), state[i], "nothing ran");
   }
   for (const log of t.logs) assert.deepEqual(log.filter((e) => e.level === "error"), []);
+});
+
+test("a command whose sealed gas limit differs from the one the chain checked is refused by every member, and charges nothing", () => {
+  const t = loopContract();
+  const before = t.members.map(t.balance);
+  const state = t.members.map(t.stateHash);
+  // Within the cap in clear, but the sealed limit (what would run) is above it.
+  const c = t.send({ op: "loop" }, COMMAND_GAS_MAX + 1n, "sealed over the cap", COMMAND_GAS_MAX);
+  const [a, b] = t.members.map((n) => t.resultOf(n, c));
+  assert.deepEqual(a, b, "both members report the same outcome");
+  assert.equal(a.ok, false);
+  assert.equal(a.error?.kind, "invalid-input");
+  assert.match(a.error?.message ?? "", /sealed gas limit .* differs/);
+  assert.equal(a.fee, 0n);
+  for (const [i, n] of t.members.entries()) {
+    assert.equal(t.balance(n), before[i], "nothing was charged");
+    assert.deepEqual(t.stateHash(n), state[i], "nothing ran");
+  }
 });
 
 test("an init never gets more gas than a command may: INIT_GAS_MAX is within CommandGasMax", () => {

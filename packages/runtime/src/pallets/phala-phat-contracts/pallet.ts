@@ -45,9 +45,10 @@ export const CLUSTER_WORKERS_MAX = 64;
  * Caveat, measured the same way: a loop iteration calling a builtin on a large string
  * (`s.indexOf` over 2 MiB) is charged ~150 gas (3 interpreter ticks) for ~20-30 ms of work, so a
  * loop of them at this cap would run for hours: the cap bounds metered work only (docs/interfaces.md).
- * The gas limit travels encrypted in the command, so the chain cannot check it: pRuntime refuses
- * a larger one (outcome kind "gas-limit-too-high", nothing charged) and the SDK and CLI refuse it
- * before submitting. An init is unpaid and pRuntime clamps its gas to INIT_GAS_MAX (≤ this).
+ * `push_contract_message` carries the gas limit in clear and is refused with GasLimitTooHigh above
+ * this (the fee is paid, no deposit moves); the limit sealed in the command must equal it, and
+ * pRuntime refuses a larger sealed one too (outcome kind "gas-limit-too-high", nothing charged),
+ * whatever a chain let through. The SDK and CLI refuse it before submitting. An init is unpaid and pRuntime clamps its gas to INIT_GAS_MAX (≤ this).
  */
 export const COMMAND_GAS_MAX = 50_000_000n;
 const SENDER = utf8("PhalaPhatContracts");
