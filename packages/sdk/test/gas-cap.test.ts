@@ -24,7 +24,7 @@ let client: PhalaClient;
 
 before(async () => {
   fake = await FakeCluster.start();
-  client = await PhalaClient.connect(fake.node.url, FAST);
+  client = await PhalaClient.connect(fake.node.url, { ...FAST, trust: { genesisHash: fake.node.genesisHash } });
 });
 
 after(async () => {
