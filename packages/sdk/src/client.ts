@@ -7,8 +7,10 @@ import { blake2b256, bytesEqual, fromHex, toHex, HexError, type KeyPair } from "
 import { SystemStorage, signExtrinsic } from "@phala-ts/runtime";
 import { COMMAND_GAS_MAX } from "@phala-ts/runtime/phala";
 import { PhalaRegistryStorage, PhatContractsStorage, contractIdOf, type ClusterInfoValue, type ContractInfoValue, type PublicKeysValue, type WorkerInfoValue } from "@phala-ts/runtime/phala";
+import { bigintArg, gasLimitArg } from "./args.ts";
 import { callResult, type CallResult } from "./call-outcome.ts";
-import { PhalaContract } from "./contract.ts";
+import type { AccountBalance, ClientSettings, ClusterDetails, ContractDetails, IncludedExtrinsic, WorkerDetails } from "./client-types.ts";
+import { PhalaContract, type ContractHost } from "./contract.ts";
 import { dispatchFailure, extrinsicOutcome, type ChainEvent } from "./dispatch-outcome.ts";
 import { PhalaSdkError, errorMessage } from "./errors.ts";
 import { hex, idBytes, type Hex, type IdLike } from "./ids.ts";
@@ -73,62 +75,6 @@ export interface PhalaClientOptions {
   queryBatchMax?: number;
 }
 
-/** Resolved options; what PhalaContract reads. */
-export interface ClientSettings {
-  finalizationTimeoutMs: number;
-  contractKeyTimeoutMs: number;
-  resultTimeoutMs: number;
-  workerTimeoutMs: number;
-  pollIntervalMs: number;
-  fetch: FetchLike;
-  now: () => number;
-}
-
-export interface AccountBalance {
-  nonce: number;
-  free: bigint;
-  reserved: bigint;
-  frozen: bigint;
-}
-
-export interface WorkerDetails {
-  pubkey: Hex;
-  /** `PhalaRegistry.Workers`: undefined when the worker is not (or no longer) registered. */
-  info: WorkerInfoValue | undefined;
-  /** Its latest endpoint from `PhalaRegistry.Endpoints` (signed by the worker; the chain checked the signature). */
-  endpoint: { url: string; signedAt: number } | undefined;
-}
-
-export interface ClusterDetails {
-  id: Hex;
-  owner: Hex;
-  gasPrice: bigint;
-  depositPerByte: bigint;
-  depositPerItem: bigint;
-  /** Published by a gatekeeper; undefined until then (nothing can be deployed to it before). */
-  publicKeys: { pubkey: Hex; ecdhPubkey: Hex } | undefined;
-  workers: WorkerDetails[];
-}
-
-export interface ContractDetails {
-  id: Hex;
-  deployer: Hex;
-  codeHash: Hex;
-  cluster: Hex;
-  salt: Uint8Array;
-  /** Published by the cluster once the contract is instantiated; undefined until then. */
-  publicKeys: { pubkey: Hex; ecdhPubkey: Hex } | undefined;
-}
-
-export interface IncludedExtrinsic {
-  hash: Hex;
-  blockHash: Hex;
-  blockNumber: number;
-  index: number;
-  /** The runtime events of this extrinsic, in order. */
-  events: ChainEvent[];
-}
-
 export interface InstantiateParams {
   codeHash: IdLike;
   cluster: IdLike;
@@ -164,26 +110,6 @@ function keysOf(k: PublicKeysValue | undefined): { pubkey: Hex; ecdhPubkey: Hex 
   return k && { pubkey: hex(k.pubkey), ecdhPubkey: hex(k.ecdh_pubkey) };
 }
 
-function bigintArg(v: bigint | number, what: string): bigint {
-  if (typeof v === "bigint" ? v < 0n : !Number.isSafeInteger(v) || v < 0) {
-    throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `${what} must be a non-negative integer, got ${String(v)}`);
-  }
-  return BigInt(v);
-}
-
-export function gasLimitArg(v: bigint | number | undefined): bigint {
-  if (v === undefined) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", "say how much gas the call may use: gasLimit");
-  const g = bigintArg(v, "gasLimit");
-  if (g === 0n || g >= 1n << 64n) throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `gasLimit must be from 1 to 2^64-1, got ${g}`);
-  // The chain and the workers refuse a larger limit; refusing here costs not even the fee.
-  if (g > COMMAND_GAS_MAX) {
-    throw new PhalaSdkError("INVALID_ARGUMENT", "sdk", `gasLimit ${g} is above the chain's CommandGasMax of ${COMMAND_GAS_MAX} gas per call; ask for at most that`, {
-      details: { gasLimit: g, commandGasMax: COMMAND_GAS_MAX },
-    });
-  }
-  return g;
-}
-
 function saltBytes(salt: Uint8Array | string | undefined): Uint8Array {
   if (salt === undefined) return randomBytes(DEFAULT_SALT_BYTES);
   return typeof salt === "string" ? new TextEncoder().encode(salt) : salt;
@@ -215,7 +141,7 @@ function poolRefusal(what: string, e: PhalaSdkError): PhalaSdkError {
 /** Head reads kept between finalized blocks; enough for every record a busy client touches. */
 const HEAD_READS_MAX = 4096;
 
-export class PhalaClient {
+export class PhalaClient implements ContractHost {
   readonly rpc: RpcClient;
   /** Verifies what the node says: certificates, set changes, read proofs. */
   readonly chain: ChainReader;

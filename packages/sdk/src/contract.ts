@@ -4,16 +4,18 @@
  * worker, its signed answer checked against chain state).
  */
 import { bytesEqual, type KeyPair } from "@phala-ts/primitives";
-import { QueryResponse, type CallOutcomeValue, type WorkerInfoValue } from "@phala-ts/runtime/phala";
+import { QueryResponse, type CallOutcomeValue, type ClusterInfoValue, type ContractInfoValue, type PublicKeysValue, type WorkerInfoValue } from "@phala-ts/runtime/phala";
 import { decodeExact } from "@phala-ts/runtime/types";
 import { callResult, type CallResult } from "./call-outcome.ts";
-import type { ClientSettings, ContractDetails, PhalaClient } from "./client.ts";
-import { gasLimitArg } from "./client.ts";
+import { gasLimitArg } from "./args.ts";
+import type { ClientSettings, ContractDetails, IncludedExtrinsic, WorkerDetails } from "./client-types.ts";
 import { PhalaSdkError } from "./errors.ts";
 import { hex, idBytes, type Hex, type IdLike } from "./ids.ts";
 import { jsonBytes, type Json } from "./json.ts";
 import { DEFAULT_QUERY_CERT_TTL_MS } from "./limits.ts";
-import type { WorkerAnswer } from "./query-batcher.ts";
+import type { KeyProvenance } from "./provenance.ts";
+import type { QueryBatcher, WorkerAnswer } from "./query-batcher.ts";
+import type { QueryCertificateCache } from "./query-certificate.ts";
 import { awaitCommandResult, rotated, type ReachableWorker } from "./result-poll.ts";
 import { openQueryBatchAnswer, openQueryResponse, sealCommand, sealQuery, type QueryResponseValue } from "./wire-crypto.ts";
 import { joinUrl, refusedError } from "./worker-client.ts";
@@ -72,13 +74,34 @@ function signedByAnother(signer: Uint8Array, expected: Uint8Array): PhalaSdkErro
   return new PhalaSdkError("RESPONSE_UNVERIFIED", "worker", `the answer is signed by worker ${hex(signer)}, not by ${hex(expected)} that the query was encrypted to; it is refused`);
 }
 
+/**
+ * What a contract handle needs from the client: verified chain reads, submission and the
+ * query machinery. `PhalaClient` is one; the handle never reaches into it further.
+ */
+export interface ContractHost {
+  readonly settings: ClientSettings;
+  readonly certificates: QueryCertificateCache;
+  readonly queryBatcher: QueryBatcher;
+  /** Changes with every finalized block while reads are cached; undefined when they are not. */
+  readonly headEpoch: number | undefined;
+  worker(pubkey: IdLike): Promise<WorkerInfoValue | undefined>;
+  workerDetails(pubkey: Uint8Array): Promise<WorkerDetails>;
+  clusterInfo(id: IdLike): Promise<ClusterInfoValue | undefined>;
+  contractInfo(id: IdLike): Promise<ContractInfoValue | undefined>;
+  contractKeys(id: IdLike): Promise<PublicKeysValue | undefined>;
+  contractDetails(id: IdLike): Promise<ContractDetails>;
+  reachableWorkers(cluster: IdLike): Promise<ReachableWorker[]>;
+  checkKeyProvenance(target: { contract: Uint8Array } | { cluster: Uint8Array }, keys: PublicKeysValue): Promise<KeyProvenance>;
+  submit(signer: KeyPair, pallet: string, call: string, args: Record<string, unknown>): Promise<IncludedExtrinsic>;
+}
+
 export class PhalaContract {
   readonly id: Hex;
-  readonly #client: PhalaClient;
+  readonly #client: ContractHost;
   readonly #id: Uint8Array;
   readonly #routes = new Map<string, { epoch: number; route: Promise<QueryRoute> }>();
 
-  constructor(client: PhalaClient, id: Uint8Array) {
+  constructor(client: ContractHost, id: Uint8Array) {
     this.#client = client;
     this.#id = id;
     this.id = hex(id);

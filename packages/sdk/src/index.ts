@@ -3,19 +3,10 @@
  * contracts, send them encrypted commands and ask them encrypted, verified queries.
  */
 export { PhalaClient } from "./client.ts";
-export type {
-  PhalaClientOptions,
-  ClientSettings,
-  AccountBalance,
-  WorkerDetails,
-  ClusterDetails,
-  ContractDetails,
-  IncludedExtrinsic,
-  InstantiateParams,
-  InstantiateResult,
-  TransferToClusterParams,
-} from "./client.ts";
+export type { PhalaClientOptions, InstantiateParams, InstantiateResult, TransferToClusterParams } from "./client.ts";
+export type { ClientSettings, AccountBalance, WorkerDetails, ClusterDetails, ContractDetails, IncludedExtrinsic } from "./client-types.ts";
 export { PhalaContract } from "./contract.ts";
+export type { ContractHost } from "./contract.ts";
 export { ChainReader } from "./chain-reader.ts";
 export type { CertifiedBlock, ChainReaderOptions, UnverifiedLink } from "./chain-reader.ts";
 export type { TrustAnchor, TrustMode, ValidatorInput } from "./trust-anchor.ts";
