@@ -54,6 +54,10 @@ export type PruntimeErrorCode =
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
   | "BODY_TOO_LARGE"
+  /** Queries: the worker's query queue is full, or a query waited too long for its turn; retry or use another worker. */
+  | "QUERY_QUEUE_FULL"
+  /** Queries: this client address already has its share of queries waiting; wait for their answers. */
+  | "TOO_MANY_QUERIES"
   | "INTERNAL";
 
 export class PruntimeError<Code extends PruntimeErrorCode = PruntimeErrorCode> extends Error {
@@ -102,7 +106,10 @@ export function httpStatusOf(code: PruntimeErrorCode): number {
     case "NONCE_REPLAYED":
       return 409;
     case "NONCE_CACHE_FULL":
+    case "QUERY_QUEUE_FULL":
       return 503;
+    case "TOO_MANY_QUERIES":
+      return 429;
     case "METHOD_NOT_ALLOWED":
       return 405;
     case "GENESIS_MISMATCH":

@@ -10,6 +10,9 @@ import { HexError, fromHex, toHex } from "@phala-ts/primitives";
 import { ENDPOINT_BYTES_MAX, SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
 import { encodeEvidence, type AttestationProvider } from "@phala-ts/attestation";
 import { PruntimeError, SyncError, httpStatusOf } from "./errors.ts";
+import { limitConnections, resolveListenerLimits, serverDeadlineOptions, type ConnectionCounts, type ListenerLimits } from "./listener-limits.ts";
+import { QueryScheduler, laneOfQuery, sourceOfAddress } from "./query-scheduler.ts";
+import { decodeQueryBatch } from "./queries.ts";
 import { decodeSyncBatch } from "./light-client.ts";
 import { JSON_BODY_BYTES_MAX, QUERY_BATCH_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
 import type { Logger } from "./logger.ts";
@@ -20,10 +23,12 @@ export interface HttpApiModules {
   core: PruntimeCore;
   attestation: AttestationProvider;
   logger: Logger;
+  /** Where queries wait for their turn; one per pRuntime, shared by its listeners. A server makes its own without one. */
+  queries?: QueryScheduler;
 }
 
-/** How long a client may take to send one request: a 64 MiB batch over a slow link fits. */
-const REQUEST_TIMEOUT_MS = 120_000;
+/** Seconds a client refused with 429/503 should wait before it retries. */
+const RETRY_AFTER_SECONDS = 1;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
@@ -50,6 +55,8 @@ function sendBytes(res: ServerResponse, bytes: Uint8Array): void {
 }
 
 function sendError(res: ServerResponse, e: PruntimeError): void {
+  const status = httpStatusOf(e.code);
+  if ((status === 429 || status === 503) && !res.headersSent) res.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
   sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message } });
 }
 
@@ -174,6 +181,21 @@ function contractRoute(core: PruntimeCore, path: string): unknown {
   throw new PruntimeError("NOT_FOUND", `no such endpoint ${path}`);
 }
 
+/**
+ * A batch's lane (its first query's) and cost (its length), for the query queue. A body that is
+ * no batch is queued as one query and refused by the batch's own checks in its turn, so it gets
+ * the same answer as without the queue (NOT_INITIALIZED before BAD_REQUEST).
+ */
+function batchShape(body: Uint8Array): { lane: string; cost: number } {
+  try {
+    const items = decodeQueryBatch(body);
+    return { lane: laneOfQuery(items[0]), cost: items.length };
+  } catch (e) {
+    if (e instanceof PruntimeError && e.code === "BAD_REQUEST") return { lane: "", cost: 1 };
+    throw e;
+  }
+}
+
 type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
 
 /**
@@ -194,9 +216,22 @@ const CORS_MAX_AGE_SECONDS = 600;
  */
 export type ApiScope = "operator" | "public";
 
-export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = "operator"): Server {
+/** A listener and what its connection limits counted. */
+export type PruntimeServer = Server & { readonly connectionCounts: ConnectionCounts };
+
+/**
+ * The HTTP server of one listener. `limits` bound its connections and deadlines (listener-limits.ts);
+ * the operator listener is usually given no per-source bound, since pHost and the operator's
+ * tools all come from one address.
+ */
+export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = "operator", limits: Partial<ListenerLimits> = {}): PruntimeServer {
   const { core, attestation } = modules;
   const log = modules.logger;
+  const resolved = resolveListenerLimits(limits);
+  const queries = modules.queries ?? new QueryScheduler();
+  const sourceOf = (req: IncomingMessage) => sourceOfAddress(req.socket.remoteAddress);
+  // Nobody waits for the answer any more: the connection is gone.
+  const abandonedBy = (req: IncomingMessage) => () => req.socket.destroyed;
 
   const routes: Record<string, { method: "GET" | "POST"; handle: Route }> = {
     "/health": {
@@ -241,11 +276,27 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     },
     "/query": {
       method: "POST",
-      handle: async (req) => new BinaryBody(core.query(await readBody(req, QUERY_BODY_BYTES_MAX))),
+      handle: async (req) => {
+        const body = await readBody(req, QUERY_BODY_BYTES_MAX);
+        const answer = await queries.submit({ source: sourceOf(req), lane: laneOfQuery(body), cost: 1, bytes: body.length, abandoned: abandonedBy(req), run: () => core.query(body) });
+        return new BinaryBody(answer);
+      },
     },
     "/queries": {
       method: "POST",
-      handle: async (req) => new BinaryBody(await core.queryBatch(await readBody(req, QUERY_BATCH_BODY_BYTES_MAX))),
+      handle: async (req) => {
+        const body = await readBody(req, QUERY_BATCH_BODY_BYTES_MAX);
+        const shape = batchShape(body);
+        const answer = await queries.submit({
+          source: sourceOf(req),
+          lane: shape.lane,
+          cost: shape.cost,
+          bytes: body.length,
+          abandoned: abandonedBy(req),
+          run: () => core.queryBatch(body),
+        });
+        return new BinaryBody(answer);
+      },
     },
     "/egress": {
       method: "GET",
@@ -265,7 +316,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     },
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(serverDeadlineOptions(resolved), (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://pruntime");
@@ -314,10 +365,14 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
       },
     );
   });
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // Node reports a request past its header or request deadline as a client error too.
+    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    const status = timedOut ? "408 Request Timeout" : "400 Bad Request";
+    // Closed once the answer is out: a client that trickles bytes must not keep the socket open.
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
     else socket.destroy();
   });
-  return server;
+  const connectionCounts = limitConnections(server, resolved);
+  return Object.assign(server, { connectionCounts });
 }
