@@ -97,6 +97,7 @@ export class QueryScheduler {
   readonly #sources = new Map<string, Source>();
   #queued = 0;
   #bytes = 0;
+  /** A job runs, or the next turn is scheduled. */
   #running = false;
   #served = 0;
   #listeners = new Set<() => void>();
@@ -152,7 +153,7 @@ export class QueryScheduler {
       this.#queued += 1;
       this.#bytes += job.bytes;
       this.#changed();
-      this.#pump();
+      this.#schedule();
     });
   }
 
@@ -183,15 +184,27 @@ export class QueryScheduler {
     }
   }
 
-  #pump(): void {
+  /**
+   * Runs the next job in the event loop's check phase, never straight from a request handler:
+   * the poll phase before it has then read every request that arrived while the last job ran,
+   * so they all compete for this turn. Run on arrival, jobs would go in arrival order, and each
+   * would delay reading the next request, so a queue (and any fairness) would never form.
+   */
+  #schedule(): void {
     if (this.#running) return;
-    const waiting = this.#next();
-    if (waiting === undefined) return;
     this.#running = true;
-    const finish = () => {
+    setImmediate(() => this.#pump());
+  }
+
+  #pump(): void {
+    const waiting = this.#next();
+    if (waiting === undefined) {
       this.#running = false;
+      return;
+    }
+    const finish = () => {
       this.#changed();
-      // Let the event loop read other requests (sync, new queries) between two queries.
+      // The next job gets its turn after the event loop read what arrived meanwhile (sync, new queries).
       setImmediate(() => this.#pump());
     };
     const { job } = waiting;

@@ -19,11 +19,20 @@ function job(order: string[], source: string, lane: string, name: string, extra:
   };
 }
 
-/** Holds the scheduler's only worker until `release()`, so later submissions queue up behind it. */
-function blocker(order: string[]): { job: QueryJob; release: () => void } {
+/**
+ * Holds the scheduler's only worker until `release()`, so later submissions queue up behind it;
+ * `started` resolves once it holds it.
+ */
+function blocker(order: string[]): { job: QueryJob; started: Promise<void>; release: () => void } {
   let release!: () => void;
+  let running!: () => void;
   const gate = new Promise<Uint8Array>((resolve) => (release = () => resolve(new Uint8Array())));
-  return { job: { ...job(order, "blocker", "", "blocker"), run: () => gate }, release };
+  const started = new Promise<void>((resolve) => (running = resolve));
+  const run = () => {
+    running();
+    return gate;
+  };
+  return { job: { ...job(order, "blocker", "", "blocker"), run }, started, release };
 }
 
 test("one account flooding does not delay another account's query behind its backlog", async () => {
@@ -31,6 +40,7 @@ test("one account flooding does not delay another account's query behind its bac
   const s = new QueryScheduler();
   const b = blocker(order);
   const all = [s.submit(b.job)];
+  await b.started;
   for (let i = 0; i < 50; i++) all.push(s.submit(job(order, "10.0.0.1", "A", `A${i}`)));
   all.push(s.submit(job(order, "10.0.0.1", "B", "B0")));
   b.release();
@@ -44,6 +54,7 @@ test("sources take turns, and a batch is charged one turn per query", async () =
   const s = new QueryScheduler();
   const b = blocker(order);
   const all = [s.submit(b.job)];
+  await b.started;
   // Source X sends batches of 8; source Y single queries.
   for (let i = 0; i < 4; i++) all.push(s.submit(job(order, "X", "a", `X${i}`, { cost: 8 })));
   for (let i = 0; i < 24; i++) all.push(s.submit(job(order, "Y", "b", `Y${i}`)));
@@ -60,6 +71,7 @@ test("a full queue refuses with clear codes, per source (429) and in total (503)
   const s = new QueryScheduler({ perSourceMax: 3, requestsMax: 5 });
   const b = blocker(order);
   const all = [s.submit(b.job)];
+  await b.started;
   for (let i = 0; i < 3; i++) all.push(s.submit(job(order, "X", "a", `X${i}`)));
   await assert.rejects(s.submit(job(order, "X", "a", "X3")), (e: unknown) => e instanceof PruntimeError && e.code === "TOO_MANY_QUERIES");
   all.push(s.submit(job(order, "Y", "a", "Y0")), s.submit(job(order, "Z", "a", "Z0")));
@@ -67,6 +79,7 @@ test("a full queue refuses with clear codes, per source (429) and in total (503)
   const bytes = new QueryScheduler({ bytesMax: 100 });
   const b2 = blocker(order);
   const held = bytes.submit(b2.job);
+  await b2.started;
   const big = bytes.submit(job(order, "X", "a", "big", { bytes: 90 }));
   await assert.rejects(bytes.submit(job(order, "Y", "a", "more", { bytes: 20 })), (e: unknown) => e instanceof PruntimeError && e.code === "QUERY_QUEUE_FULL");
   b.release();
@@ -81,6 +94,7 @@ test("a query whose client left is dropped, one that waited too long is refused,
   const s = new QueryScheduler({ waitMaxMs: 100 }, () => now);
   const b = blocker(order);
   const all: Promise<unknown>[] = [s.submit(b.job)];
+  await b.started;
   const gone = s.submit(job(order, "X", "a", "gone", { abandoned: () => true }));
   const late = s.submit(job(order, "Y", "a", "late"));
   now = 101;
