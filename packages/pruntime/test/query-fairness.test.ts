@@ -153,3 +153,45 @@ test("while one account floods queries, another's are answered after a bounded n
   // The answers in flight on the wire when Bob sends add a few; a FIFO queue would put Bob behind ≥ 32.
   for (const n of waitsBehind) assert.ok(n <= 8, `Bob waited behind ${n} of Alice's answers (${waitsBehind.join(", ")})`);
 });
+
+test("a full query queue answers 429 TOO_MANY_QUERIES (per address) or 503 QUERY_QUEUE_FULL, with retry-after, and keeps serving", { timeout: 30_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pruntime-fair-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const p = await startPruntime({ dataDir: dir, port: 0, publicPort: 0, publicHost: "127.0.0.1", queryLimits: { perSourceMax: 1, requestsMax: 2 } });
+  t.after(() => p.close());
+  // Hold the worker with a query that does not finish, and queue one more from this test's address.
+  let release!: () => void;
+  let running!: () => void;
+  const started = new Promise<void>((resolve) => (running = resolve));
+  const gate = new Promise<Uint8Array>((resolve) => (release = () => resolve(new Uint8Array())));
+  const job = { lane: "", cost: 1, bytes: 1, abandoned: () => false };
+  const holding = p.queries.submit({ ...job, source: "held", run: () => (running(), gate) });
+  await started;
+  const queued = p.queries.submit({ ...job, source: "127.0.0.1", run: () => new Uint8Array() });
+
+  const agent = new Agent({ keepAlive: false });
+  t.after(() => agent.destroy());
+  const junk = new Uint8Array([1, 2, 3]);
+  const tooMany = await fetch(`http://127.0.0.1:${p.publicPort}/query`, { method: "POST", body: junk });
+  assert.equal(tooMany.status, 429);
+  assert.equal(tooMany.headers.get("retry-after"), "1");
+  assert.equal(((await tooMany.json()) as any).error.code, "TOO_MANY_QUERIES");
+  // One more from elsewhere fills the queue (2 waiting), and yet another address is refused.
+  const filler = p.queries.submit({ ...job, source: "filler", run: () => new Uint8Array() });
+  const full = await new Promise<{ status: number; body: string; retryAfter: string | undefined }>((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: p.publicPort, path: "/queries", method: "POST", localAddress: "127.0.0.2", agent, headers: { "content-length": junk.length } }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers["retry-after"] }));
+    });
+    req.on("error", reject);
+    req.end(junk);
+  });
+  assert.equal(full.status, 503);
+  assert.equal(full.retryAfter, "1");
+  assert.equal(JSON.parse(full.body).error.code, "QUERY_QUEUE_FULL");
+  release();
+  await Promise.all([holding, queued, filler]);
+  // Drained: queries are answered again (this one is junk, so its own refusal).
+  assert.equal((await fetch(`http://127.0.0.1:${p.publicPort}/query`, { method: "POST", body: junk })).status, 400);
+});
