@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { RpcDispatcher, type RpcHandler, type RpcSession } from "./dispatcher.ts";
 import { encodeError } from "./encode.ts";
 import { oversizedRequest } from "./errors.ts";
-import { resolveRpcLimits, type RpcLimits } from "./limits.ts";
+import { RPC_DEADLINE_CHECK_INTERVAL_MS, resolveRpcLimits, type RpcLimits } from "./limits.ts";
 import { errorFields, NOOP_RPC_LOGGER, type RpcLogger } from "./logger.ts";
 import { deniesUnsafe, type RpcMethodsPolicy } from "./rpc-methods.ts";
 import { WS_CLOSE, WsConnection } from "./ws-connection.ts";
@@ -115,7 +115,14 @@ export class RpcServer {
 
   async listen(): Promise<{ port: number }> {
     assert(this.#http === null && this.#closing === null, "RpcServer.listen called twice");
-    const server = createServer((req, res) => this.#onRequest(req, res));
+    const server = createServer(
+      {
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        connectionsCheckingInterval: RPC_DEADLINE_CHECK_INTERVAL_MS,
+      },
+      (req, res) => this.#onRequest(req, res),
+    );
     this.#http = server;
     this.#wss = new WebSocketServer({
       noServer: true,
