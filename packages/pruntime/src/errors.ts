@@ -58,6 +58,8 @@ export type PruntimeErrorCode =
   | "QUERY_QUEUE_FULL"
   /** Queries: this client address already has its share of queries waiting; wait for their answers. */
   | "TOO_MANY_QUERIES"
+  /** The listener is receiving too many request bodies at once; retry in a moment. */
+  | "SERVER_BUSY"
   | "INTERNAL";
 
 export class PruntimeError<Code extends PruntimeErrorCode = PruntimeErrorCode> extends Error {
@@ -107,6 +109,7 @@ export function httpStatusOf(code: PruntimeErrorCode): number {
       return 409;
     case "NONCE_CACHE_FULL":
     case "QUERY_QUEUE_FULL":
+    case "SERVER_BUSY":
       return 503;
     case "TOO_MANY_QUERIES":
       return 429;

@@ -60,45 +60,73 @@ function sendError(res: ServerResponse, e: PruntimeError): void {
   sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message } });
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+/** Bytes of request bodies a listener is receiving at once, against its bodyBytesInFlightMax. */
+interface BodyBudget {
+  used: number;
+  readonly max: number;
+}
+
+/**
+ * Reads a body of at most `max` bytes. While it arrives it holds its declared length (or what
+ * arrived, without one) of the listener's `budget`, so slow senders together cannot make the
+ * process buffer more than the budget; past it the request gets 503 SERVER_BUSY.
+ */
+function readBody(req: IncomingMessage, max: number, budget: BodyBudget): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const tooLarge = () => new PruntimeError("BODY_TOO_LARGE", `request body exceeds ${max} bytes; send smaller batches`);
+    const busy = () => new PruntimeError("SERVER_BUSY", "this pRuntime is receiving too many request bodies at once; retry in a moment");
+    let reserved = 0;
+    const reserve = (bytes: number): boolean => {
+      if (bytes <= reserved) return true;
+      if (budget.used + bytes - reserved > budget.max) return false;
+      budget.used += bytes - reserved;
+      reserved = bytes;
+      return true;
+    };
+    const release = () => {
+      budget.used -= reserved;
+      reserved = 0;
+    };
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > max) {
       reject(tooLarge());
       return;
     }
+    if (Number.isFinite(declared) && !reserve(declared)) {
+      reject(busy());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const fail = (e: PruntimeError) => {
+      done = true;
+      chunks.length = 0;
+      release();
+      reject(e);
+    };
     req.on("data", (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
-      if (size > max) {
-        done = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size > max) fail(tooLarge());
+      else if (!reserve(size)) fail(busy());
+      else chunks.push(chunk);
     });
     req.on("end", () => {
       if (done) return;
       done = true;
+      release();
       const body = Buffer.concat(chunks, size);
       resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     });
     req.on("error", (e) => {
       if (done) return;
-      done = true;
-      reject(new PruntimeError("BAD_REQUEST", "the request body could not be read", { cause: e }));
+      fail(new PruntimeError("BAD_REQUEST", "the request body could not be read", { cause: e }));
     });
     // A client that goes away mid-body leaves nothing waiting behind it.
     req.on("close", () => {
       if (done) return;
-      done = true;
-      chunks.length = 0;
-      reject(new PruntimeError("BAD_REQUEST", "the client closed the connection before sending the whole body"));
+      fail(new PruntimeError("BAD_REQUEST", "the client closed the connection before sending the whole body"));
     });
   });
 }
@@ -228,6 +256,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
   const { core, attestation } = modules;
   const log = modules.logger;
   const resolved = resolveListenerLimits(limits);
+  const bodies: BodyBudget = { used: 0, max: resolved.bodyBytesInFlightMax };
   const queries = modules.queries ?? new QueryScheduler();
   const sourceOf = (req: IncomingMessage) => sourceOfAddress(req.socket.remoteAddress);
   // Nobody waits for the answer any more: the connection is gone.
@@ -246,7 +275,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     "/init": {
       method: "POST",
       handle: async (req) => {
-        const body = parseJson(await readBody(req, JSON_BODY_BYTES_MAX));
+        const body = parseJson(await readBody(req, JSON_BODY_BYTES_MAX, bodies));
         core.init(hexParam(body.genesisHeader, "genesisHeader"));
         return pruntimeInfo(core, attestation.tee);
       },
@@ -269,7 +298,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     "/sync": {
       method: "POST",
       handle: async (req) => {
-        const body = await readBody(req, SYNC_BODY_BYTES_MAX);
+        const body = await readBody(req, SYNC_BODY_BYTES_MAX, bodies);
         const result = core.sync(decodeSyncBatch(body));
         return { syncedHeight: result.height, syncedHash: toHex(result.hash) };
       },
@@ -277,7 +306,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     "/query": {
       method: "POST",
       handle: async (req) => {
-        const body = await readBody(req, QUERY_BODY_BYTES_MAX);
+        const body = await readBody(req, QUERY_BODY_BYTES_MAX, bodies);
         const answer = await queries.submit({ source: sourceOf(req), lane: laneOfQuery(body), cost: 1, bytes: body.length, abandoned: abandonedBy(req), run: () => core.query(body) });
         return new BinaryBody(answer);
       },
@@ -285,7 +314,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     "/queries": {
       method: "POST",
       handle: async (req) => {
-        const body = await readBody(req, QUERY_BATCH_BODY_BYTES_MAX);
+        const body = await readBody(req, QUERY_BATCH_BODY_BYTES_MAX, bodies);
         const shape = batchShape(body);
         const answer = await queries.submit({
           source: sourceOf(req),
@@ -355,7 +384,8 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
         if (e instanceof PruntimeError) {
           if (e instanceof SyncError) log.warn("sync batch refused", { code: e.code, reason: e.message });
           else if (httpStatusOf(e.code) >= 500) log.error("request failed", { path: url.pathname, code: e.code, reason: e.message });
-          if (e.code === "BODY_TOO_LARGE") res.setHeader("connection", "close");
+          // The rest of the body is not read: the connection cannot carry another request.
+          if (e.code === "BODY_TOO_LARGE" || e.code === "SERVER_BUSY") res.setHeader("connection", "close");
           sendError(res, e);
           return;
         }

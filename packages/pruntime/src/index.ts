@@ -45,6 +45,7 @@ export {
   HEADERS_TIMEOUT_MS,
   REQUEST_TIMEOUT_MS,
   KEEP_ALIVE_TIMEOUT_MS,
+  BODY_BYTES_IN_FLIGHT_MAX,
   type ListenerLimits,
 } from "./listener-limits.ts";
 export {

@@ -32,6 +32,13 @@ export const HEADERS_TIMEOUT_MS = 10_000;
  * fits 30 s even at 100 KB/s. Past it the client gets 408 and the connection closes.
  */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Bytes of request bodies one listener receives at once (each request holds its declared
+ * length while its body arrives). Without it, connections × largest body is the bound:
+ * 2048 × 2 MiB of query batches on the public port, 4 GiB. 256 MiB holds four /sync batches
+ * of the largest size, or 128 largest query batches, at once.
+ */
+export const BODY_BYTES_IN_FLIGHT_MAX = 256 * 1024 * 1024;
 /** How long an idle keep-alive connection stays open after a response (Node's default, made explicit). */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** How often the server looks for requests past their header or request deadline: the deadlines' precision. */
@@ -44,6 +51,7 @@ export interface ListenerLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  bodyBytesInFlightMax: number;
 }
 
 export const DEFAULT_LISTENER_LIMITS: Readonly<ListenerLimits> = Object.freeze({
@@ -52,6 +60,7 @@ export const DEFAULT_LISTENER_LIMITS: Readonly<ListenerLimits> = Object.freeze({
   headersTimeoutMs: HEADERS_TIMEOUT_MS,
   requestTimeoutMs: REQUEST_TIMEOUT_MS,
   keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+  bodyBytesInFlightMax: BODY_BYTES_IN_FLIGHT_MAX,
 });
 
 /** Fills in defaults; throws RangeError for a limit that is not a positive integer (Infinity allowed per source). */

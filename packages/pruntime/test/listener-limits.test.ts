@@ -194,3 +194,29 @@ test("deadlines cut clients that send nothing, trickle headers or trickle a body
   assert.ok(elapsedMs < 10_000, `all four were cut within ${elapsedMs.toFixed(0)} ms`);
   assert.equal((await get(p.publicPort, "/health")).status, 200, "and the server still answers");
 });
+
+test("bodies in flight are bounded per listener: past the budget 503 SERVER_BUSY, and served again once they arrive", { timeout: 30_000 }, async (t) => {
+  const p = await withPruntime(t, { bodyBytesInFlightMax: 100_000 });
+  const sockets: Socket[] = [];
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
+  // A slow sender declares 60 kB and sends one byte: it holds 60 kB of the budget.
+  const slow = await open(p.publicPort, "127.0.0.2");
+  sockets.push(slow);
+  const slowGot = received(slow);
+  slow.write("POST /query HTTP/1.1\r\nhost: pruntime\r\ncontent-length: 60000\r\n\r\nx");
+  // Another 60 kB body does not fit beside it. The slow sender's request is known to the server
+  // once the server answers on any connection after it: HTTP/1.1 parsing is in arrival order per loop turn.
+  let busy: Response | undefined;
+  for (let i = 0; i < 100 && busy?.status !== 503; i++) {
+    busy = await fetch(`http://127.0.0.1:${p.publicPort}/query`, { method: "POST", body: new Uint8Array(60_000) });
+    if (busy.status !== 503) assert.equal(busy.status, 400, "a junk query that fits is refused as such");
+  }
+  assert.equal(busy?.status, 503);
+  assert.equal(((await busy!.json()) as any).error.code, "SERVER_BUSY");
+  // The slow body arrives: its budget is released, and the next 60 kB body is read (and refused as junk).
+  slow.end("y".repeat(59_999));
+  assert.match(await slowGot, /^HTTP\/1\.1 400 /);
+  assert.equal((await fetch(`http://127.0.0.1:${p.publicPort}/query`, { method: "POST", body: new Uint8Array(60_000) })).status, 400);
+});
