@@ -55,6 +55,7 @@ export {
   QUERY_QUEUE_PER_SOURCE_MAX,
   QUERY_QUEUE_BYTES_MAX,
   QUERY_QUEUE_WAIT_MAX_MS,
+  QUERY_TURN_SLICE_MS,
   type QuerySchedulerLimits,
 } from "./query-scheduler.ts";
 export { createAttestationProvider, assertSupportedTee, measureThisPruntime, PRUNTIME_TEES, type PruntimeTee } from "./attestation.ts";

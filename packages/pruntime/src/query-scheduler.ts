@@ -41,6 +41,12 @@ export const QUERY_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
  * given up, and an answer that late is no use to a dApp that must render.
  */
 export const QUERY_QUEUE_WAIT_MAX_MS = 10_000;
+/**
+ * Quick queries run back to back for up to this long before the event loop reads new requests:
+ * one loop turn per query cost about a quarter of the throughput of 16 queries in flight, and
+ * 2 ms delays a request that arrives meanwhile by no more than one slow query would.
+ */
+export const QUERY_TURN_SLICE_MS = 2;
 
 export interface QuerySchedulerLimits {
   requestsMax: number;
@@ -196,27 +202,45 @@ export class QueryScheduler {
     setImmediate(() => this.#pump());
   }
 
+  /**
+   * One turn: jobs in round-robin order, back to back while they answer synchronously and
+   * QUERY_TURN_SLICE_MS has not passed, then the event loop reads what arrived meanwhile. A
+   * job that answers asynchronously (a batch yields between its queries) ends the turn.
+   */
   #pump(): void {
-    const waiting = this.#next();
-    if (waiting === undefined) {
-      this.#running = false;
-      return;
-    }
-    const finish = () => {
+    const turnStart = this.#now();
+    for (;;) {
+      const waiting = this.#next();
+      if (waiting === undefined) {
+        this.#running = false;
+        return;
+      }
+      const pending = this.#start(waiting);
+      if (pending !== undefined) {
+        void pending.then(() => {
+          this.#changed();
+          setImmediate(() => this.#pump());
+        });
+        return;
+      }
       this.#changed();
-      // The next job gets its turn after the event loop read what arrived meanwhile (sync, new queries).
-      setImmediate(() => this.#pump());
-    };
+      if (this.#now() - turnStart >= QUERY_TURN_SLICE_MS) {
+        setImmediate(() => this.#pump());
+        return;
+      }
+    }
+  }
+
+  /** Runs (or refuses) one job; a promise that settles when it is done if it answers asynchronously. */
+  #start(waiting: Waiting): Promise<void> | undefined {
     const { job } = waiting;
     if (job.abandoned()) {
       waiting.reject(new PruntimeError("BAD_REQUEST", "the client closed the connection before its query ran"));
-      finish();
-      return;
+      return undefined;
     }
     if (this.#now() - waiting.enqueuedAtMs > this.limits.waitMaxMs) {
       waiting.reject(refuse("QUERY_QUEUE_FULL", `this query waited more than ${this.limits.waitMaxMs} ms for its turn; retry or query another worker of the cluster`, { waitMaxMs: this.limits.waitMaxMs }));
-      finish();
-      return;
+      return undefined;
     }
     this.#served += 1;
     let answer: Uint8Array | Promise<Uint8Array>;
@@ -224,19 +248,13 @@ export class QueryScheduler {
       answer = job.run();
     } catch (e) {
       waiting.reject(e);
-      finish();
-      return;
+      return undefined;
     }
-    Promise.resolve(answer).then(
-      (bytes) => {
-        waiting.resolve(bytes);
-        finish();
-      },
-      (e: unknown) => {
-        waiting.reject(e);
-        finish();
-      },
-    );
+    if (answer instanceof Uint8Array) {
+      waiting.resolve(answer);
+      return undefined;
+    }
+    return answer.then(waiting.resolve, waiting.reject);
   }
 
   #changed(): void {
