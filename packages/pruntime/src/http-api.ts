@@ -57,7 +57,7 @@ function sendBytes(res: ServerResponse, bytes: Uint8Array): void {
 function sendError(res: ServerResponse, e: PruntimeError): void {
   const status = httpStatusOf(e.code);
   if ((status === 429 || status === 503) && !res.headersSent) res.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
-  sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message } });
+  sendJson(res, status, { error: { code: e.code, message: e.message } });
 }
 
 /** Bytes of request bodies a listener is receiving at once, against its bodyBytesInFlightMax. */
