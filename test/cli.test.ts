@@ -19,7 +19,9 @@ test("phala --help and phala node --help describe the commands and flags", () =>
   }
   const node = phala("node", "--help");
   assert.equal(node.status, 0);
-  for (const flag of ["--dev", "--chain", "--base-path", "--tmp", "--rpc-port", "--validator", "--key-file", "--alice"]) assert.ok(node.stdout.includes(flag), flag);
+  for (const flag of ["--dev", "--chain", "--base-path", "--tmp", "--rpc-port", "--rpc-methods", "--rpc-max-connections", "--validator", "--key-file", "--alice"]) assert.ok(node.stdout.includes(flag), flag);
+  const pruntime = phala("pruntime", "--help");
+  for (const flag of ["--max-connections", "--max-connections-per-ip", "--headers-timeout", "--request-timeout", "--keep-alive-timeout"]) assert.ok(pruntime.stdout.includes(flag), flag);
 });
 
 test("usage mistakes exit with status 2 and a message that says what to do", () => {
@@ -33,6 +35,10 @@ test("usage mistakes exit with status 2 and a message that says what to do", () 
     [["frobnicate"], /unknown command frobnicate/],
     [["pruntime"], /--data-dir <dir>/],
     [["pruntime", "--data-dir", "/tmp/x", "--tee", "magic"], /--tee must be one of/],
+    [["pruntime", "--data-dir", "/tmp/x", "--max-connections", "0"], /--max-connections must be an integer from 1/],
+    [["pruntime", "--data-dir", "/tmp/x", "--headers-timeout", "20", "--request-timeout", "10"], /--request-timeout must be at least --headers-timeout/],
+    [["node", "--dev", "--rpc-methods", "sometimes"], /--rpc-methods must be one of safe, unsafe, auto/],
+    [["node", "--dev", "--rpc-max-connections", "0"], /--rpc-max-connections must be an integer from 1/],
     [["phost"], /--operator \/\/Alice/],
     [["phost", "--operator", "//Bob", "--operator-type", "ecdsa"], /--operator-type must be sr25519 or ed25519/],
     [["dev", "--tmp", "--base-path", "/tmp/x"], /exclude each other/],

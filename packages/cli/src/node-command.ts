@@ -2,10 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEV_ACCOUNT_NAMES, keyPairFromUri, type KeyPair } from "@phala-ts/primitives";
-import { NodeService, createLogger, loadChainSpec, DEFAULT_RPC_PORT, type LogLevel } from "@phala-ts/node";
+import { NodeService, createLogger, loadChainSpec, DEFAULT_RPC_LIMITS, DEFAULT_RPC_PORT, RPC_METHODS_POLICIES, type LogLevel, type RpcMethodsPolicy } from "@phala-ts/node";
 import { parseFlags, intFlag, UsageError } from "./args.ts";
 
 const DEV_KEY_FLAGS = DEV_ACCOUNT_NAMES.map((n) => n.toLowerCase());
+/** Most RPC connections the flag accepts: far past what one node serves, below any descriptor limit a kernel allows. */
+const RPC_CONNECTIONS_FLAG_MAX = 1_000_000;
 
 export const NODE_HELP = `phala node: run a Phala chain node
 
@@ -16,6 +18,10 @@ export const NODE_HELP = `phala node: run a Phala chain node
   --tmp                  run on a temporary directory, deleted on exit
   --rpc-port <port>      JSON-RPC over WebSocket and HTTP (default ${DEFAULT_RPC_PORT})
   --rpc-external         listen on all interfaces instead of 127.0.0.1
+  --rpc-methods <safe|unsafe|auto>  refuse methods that change the node or expose its peers
+                         (author_rotateKeys, system_peers, ...) in safe mode; auto (default):
+                         unsafe on 127.0.0.1, safe with --rpc-external, as Substrate does
+  --rpc-max-connections <n> open RPC connections, WebSocket and HTTP (default ${DEFAULT_RPC_LIMITS.maxConnections})
   --validator            author and finalize blocks (needs a key)
   --key-file <file>      file holding the validator's ed25519 secret (seed hex, mnemonic or //URI)
   --alice, --bob, …      use a dev account's ed25519 key as the validator key
@@ -52,7 +58,7 @@ function validatorKey(flags: Map<string, string | true>, dev: boolean): KeyPair 
 export async function startNodeFromArgs(argv: string[], opts: { installSignalHandlers: boolean } = { installSignalHandlers: true }): Promise<RunningNode> {
   const { flags, positional } = parseFlags(argv, {
     boolean: ["dev", "tmp", "validator", "rpc-external", ...DEV_KEY_FLAGS],
-    string: ["chain", "base-path", "rpc-port", "key-file", "block-interval-ms", "state-pruning", "log"],
+    string: ["chain", "base-path", "rpc-port", "rpc-methods", "rpc-max-connections", "key-file", "block-interval-ms", "state-pruning", "log"],
   });
   if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
   const dev = flags.has("dev");
@@ -68,6 +74,10 @@ export async function startNodeFromArgs(argv: string[], opts: { installSignalHan
   const temporary = flags.has("tmp") || (dev && !basePathFlag) || (!basePathFlag && false);
   if (!basePathFlag && !temporary) throw new UsageError("say where to keep the database: --base-path <dir>, or --tmp");
   const basePath = temporary ? mkdtempSync(join(tmpdir(), "phala-node-")) : basePathFlag!;
+
+  const rpcMethods = (flags.get("rpc-methods") as string | undefined) ?? "auto";
+  if (!(RPC_METHODS_POLICIES as readonly string[]).includes(rpcMethods)) throw new UsageError(`--rpc-methods must be one of ${RPC_METHODS_POLICIES.join(", ")}`);
+  const rpcMaxConnections = intFlag(flags, "rpc-max-connections", DEFAULT_RPC_LIMITS.maxConnections, 1, RPC_CONNECTIONS_FLAG_MAX);
 
   const key = validatorKey(flags, dev);
   const authoring = dev || flags.has("validator");
@@ -85,6 +95,8 @@ export async function startNodeFromArgs(argv: string[], opts: { installSignalHan
       basePath,
       rpcHost: flags.has("rpc-external") ? "0.0.0.0" : "127.0.0.1",
       rpcPort: intFlag(flags, "rpc-port", DEFAULT_RPC_PORT, 0, 65535),
+      rpcMethods: rpcMethods as RpcMethodsPolicy,
+      rpcLimits: { maxConnections: rpcMaxConnections },
       validatorKey: authoring ? key : undefined,
       author: { blockIntervalMs: intFlag(flags, "block-interval-ms", 6000, 10, 3_600_000) },
       statePruningBlocks,

@@ -19,4 +19,4 @@ export {
   ValidatorSet,
 } from "@phala-ts/runtime/consensus";
 export type { CommitCertificateValue, ValidatorSetValue } from "@phala-ts/runtime/consensus";
-export { DEFAULT_RPC_PORT } from "./rpc/index.ts";
+export { DEFAULT_RPC_PORT, DEFAULT_RPC_LIMITS, RPC_METHODS_POLICIES, UNSAFE_RPC_METHODS, type RpcMethodsPolicy } from "./rpc/index.ts";

@@ -9,7 +9,7 @@ import { TxPool, type TxWatcher } from "./pool/tx-pool.ts";
 import { WorkerSignatureVerifier, type SignatureVerifier } from "./pool/signature-verifier.ts";
 import { BlockAuthor, DEFAULT_AUTHOR_OPTIONS, systemClock, type AuthorOptions, type Clock } from "./author/block-author.ts";
 import type { LoadedChainSpec } from "./chain-spec.ts";
-import { RpcServer, type RpcLimits } from "./rpc/index.ts";
+import { RpcServer, type RpcLimits, type RpcMethodsPolicy } from "./rpc/index.ts";
 import { registerNodeRpc } from "./api/register.ts";
 import type { Logger } from "./logger.ts";
 
@@ -20,6 +20,8 @@ export interface NodeOptions {
   rpcHost: string;
   rpcPort: number;
   rpcLimits?: Partial<RpcLimits>;
+  /** Substrate's --rpc-methods; default auto (unsafe methods only on loopback). */
+  rpcMethods?: RpcMethodsPolicy;
   /** ed25519 finality key; without one the node follows but does not author. */
   validatorKey?: KeyPair;
   author?: Partial<AuthorOptions>;
@@ -74,7 +76,7 @@ export class NodeService {
         { chain: this.chain, pool: this.pool, key, validatorSet: options.spec.validatorSet, validatorIndex: index, clock, logger: log.child("author"), onImported: (b) => this.#onImported(b) },
       );
     }
-    this.rpc = new RpcServer({ host: options.rpcHost, port: options.rpcPort, limits: options.rpcLimits, logger: log.child("rpc") });
+    this.rpc = new RpcServer({ host: options.rpcHost, port: options.rpcPort, limits: options.rpcLimits, methods: options.rpcMethods, logger: log.child("rpc") });
     registerNodeRpc(this.rpc, this);
   }
 

@@ -43,7 +43,10 @@ export type PruntimeErrorCode =
   | "CERT_EXPIRED"
   /** The query certificate is valid for longer than QUERY_CERT_LIFETIME_MAX_MS from this worker's clock. */
   | "CERT_LIFETIME_TOO_LONG"
-  /** The account holds QUERY_NONCES_PER_ACCOUNT_MAX live nonces on this worker; retry once its certificates expire. */
+  /**
+   * Queries: the account holds QUERY_NONCES_PER_ACCOUNT_MAX live nonces on this worker (retry once its
+   * certificates expire), or this client address already has its share of queries waiting (wait for their answers).
+   */
   | "TOO_MANY_QUERIES"
   /** The query is encrypted from another key than the certificate's ephemeral key. */
   | "EPHEMERAL_KEY_MISMATCH"
@@ -62,6 +65,10 @@ export type PruntimeErrorCode =
   | "BODY_TOO_LARGE"
   /** The contract VM's command thread failed or stopped: pRuntime must restart. */
   | "VM_THREAD_FAILED"
+  /** Queries: the worker's query queue is full, or a query waited too long for its turn; retry or use another worker. */
+  | "QUERY_QUEUE_FULL"
+  /** The listener is receiving too many request bodies at once; retry in a moment. */
+  | "SERVER_BUSY"
   | "INTERNAL";
 
 export class PruntimeError<Code extends PruntimeErrorCode = PruntimeErrorCode> extends Error {
@@ -114,6 +121,8 @@ export function httpStatusOf(code: PruntimeErrorCode): number {
     case "SYNC_BUSY":
       return 409;
     case "NONCE_CACHE_FULL":
+    case "QUERY_QUEUE_FULL":
+    case "SERVER_BUSY":
       return 503;
     case "METHOD_NOT_ALLOWED":
       return 405;

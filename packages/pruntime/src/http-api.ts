@@ -10,6 +10,9 @@ import { HexError, fromHex, toHex } from "@phala-ts/primitives";
 import { ENDPOINT_BYTES_MAX, SignedMessage, WorkerRegistrationInfo, registrationReportData } from "@phala-ts/runtime/phala";
 import { encodeEvidence, type AttestationProvider } from "@phala-ts/attestation";
 import { PruntimeError, SyncError, httpStatusOf } from "./errors.ts";
+import { limitConnections, resolveListenerLimits, serverDeadlineOptions, type ConnectionCounts, type ListenerLimits } from "./listener-limits.ts";
+import { QueryScheduler, laneOfQuery, sourceOfAddress } from "./query-scheduler.ts";
+import { decodeQueryBatch } from "./queries.ts";
 import { decodeSyncBatch } from "./light-client.ts";
 import { JSON_BODY_BYTES_MAX, QUERY_BATCH_BODY_BYTES_MAX, QUERY_BODY_BYTES_MAX, SYNC_BODY_BYTES_MAX } from "./limits.ts";
 import type { Logger } from "./logger.ts";
@@ -20,10 +23,12 @@ export interface HttpApiModules {
   core: PruntimeCore;
   attestation: AttestationProvider;
   logger: Logger;
+  /** Where queries wait for their turn; one per pRuntime, shared by its listeners. A server makes its own without one. */
+  queries?: QueryScheduler;
 }
 
-/** How long a client may take to send one request: a 64 MiB batch over a slow link fits. */
-const REQUEST_TIMEOUT_MS = 120_000;
+/** Seconds a client refused with 429/503 should wait before it retries. */
+const RETRY_AFTER_SECONDS = 1;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
@@ -50,48 +55,78 @@ function sendBytes(res: ServerResponse, bytes: Uint8Array): void {
 }
 
 function sendError(res: ServerResponse, e: PruntimeError): void {
-  sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message } });
+  const status = httpStatusOf(e.code);
+  if ((status === 429 || status === 503) && !res.headersSent) res.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
+  sendJson(res, status, { error: { code: e.code, message: e.message } });
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+/** Bytes of request bodies a listener is receiving at once, against its bodyBytesInFlightMax. */
+interface BodyBudget {
+  used: number;
+  readonly max: number;
+}
+
+/**
+ * Reads a body of at most `max` bytes. While it arrives it holds its declared length (or what
+ * arrived, without one) of the listener's `budget`, so slow senders together cannot make the
+ * process buffer more than the budget; past it the request gets 503 SERVER_BUSY.
+ */
+function readBody(req: IncomingMessage, max: number, budget: BodyBudget): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const tooLarge = () => new PruntimeError("BODY_TOO_LARGE", `request body exceeds ${max} bytes; send smaller batches`);
+    const busy = () => new PruntimeError("SERVER_BUSY", "this pRuntime is receiving too many request bodies at once; retry in a moment");
+    let reserved = 0;
+    const reserve = (bytes: number): boolean => {
+      if (bytes <= reserved) return true;
+      if (budget.used + bytes - reserved > budget.max) return false;
+      budget.used += bytes - reserved;
+      reserved = bytes;
+      return true;
+    };
+    const release = () => {
+      budget.used -= reserved;
+      reserved = 0;
+    };
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > max) {
       reject(tooLarge());
       return;
     }
+    if (Number.isFinite(declared) && !reserve(declared)) {
+      reject(busy());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const fail = (e: PruntimeError) => {
+      done = true;
+      chunks.length = 0;
+      release();
+      reject(e);
+    };
     req.on("data", (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
-      if (size > max) {
-        done = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size > max) fail(tooLarge());
+      else if (!reserve(size)) fail(busy());
+      else chunks.push(chunk);
     });
     req.on("end", () => {
       if (done) return;
       done = true;
+      release();
       const body = Buffer.concat(chunks, size);
       resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     });
     req.on("error", (e) => {
       if (done) return;
-      done = true;
-      reject(new PruntimeError("BAD_REQUEST", "the request body could not be read", { cause: e }));
+      fail(new PruntimeError("BAD_REQUEST", "the request body could not be read", { cause: e }));
     });
     // A client that goes away mid-body leaves nothing waiting behind it.
     req.on("close", () => {
       if (done) return;
-      done = true;
-      chunks.length = 0;
-      reject(new PruntimeError("BAD_REQUEST", "the client closed the connection before sending the whole body"));
+      fail(new PruntimeError("BAD_REQUEST", "the client closed the connection before sending the whole body"));
     });
   });
 }
@@ -174,6 +209,21 @@ function contractRoute(core: PruntimeCore, path: string): unknown {
   throw new PruntimeError("NOT_FOUND", `no such endpoint ${path}`);
 }
 
+/**
+ * A batch's lane (its first query's) and cost (its length), for the query queue. A body that is
+ * no batch is queued as one query and refused by the batch's own checks in its turn, so it gets
+ * the same answer as without the queue (NOT_INITIALIZED before BAD_REQUEST).
+ */
+function batchShape(body: Uint8Array): { lane: string; cost: number } {
+  try {
+    const items = decodeQueryBatch(body);
+    return { lane: laneOfQuery(items[0]), cost: items.length };
+  } catch (e) {
+    if (e instanceof PruntimeError && e.code === "BAD_REQUEST") return { lane: "", cost: 1 };
+    throw e;
+  }
+}
+
 type Route = (req: IncomingMessage, url: URL) => Promise<unknown>;
 
 /**
@@ -194,9 +244,23 @@ const CORS_MAX_AGE_SECONDS = 600;
  */
 export type ApiScope = "operator" | "public";
 
-export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = "operator"): Server {
+/** A listener and what its connection limits counted. */
+export type PruntimeServer = Server & { readonly connectionCounts: ConnectionCounts };
+
+/**
+ * The HTTP server of one listener. `limits` bound its connections and deadlines (listener-limits.ts);
+ * the operator listener is usually given no per-source bound, since pHost and the operator's
+ * tools all come from one address.
+ */
+export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = "operator", limits: Partial<ListenerLimits> = {}): PruntimeServer {
   const { core, attestation } = modules;
   const log = modules.logger;
+  const resolved = resolveListenerLimits(limits);
+  const bodies: BodyBudget = { used: 0, max: resolved.bodyBytesInFlightMax };
+  const queries = modules.queries ?? new QueryScheduler();
+  const sourceOf = (req: IncomingMessage) => sourceOfAddress(req.socket.remoteAddress);
+  // Nobody waits for the answer any more: the connection is gone.
+  const abandonedBy = (req: IncomingMessage) => () => req.socket.destroyed;
 
   const routes: Record<string, { method: "GET" | "POST"; handle: Route }> = {
     "/health": {
@@ -211,7 +275,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     "/init": {
       method: "POST",
       handle: async (req) => {
-        const body = parseJson(await readBody(req, JSON_BODY_BYTES_MAX));
+        const body = parseJson(await readBody(req, JSON_BODY_BYTES_MAX, bodies));
         core.init(hexParam(body.genesisHeader, "genesisHeader"));
         return pruntimeInfo(core, attestation.tee);
       },
@@ -234,18 +298,34 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     "/sync": {
       method: "POST",
       handle: async (req) => {
-        const body = await readBody(req, SYNC_BODY_BYTES_MAX);
+        const body = await readBody(req, SYNC_BODY_BYTES_MAX, bodies);
         const result = await core.sync(decodeSyncBatch(body));
         return { syncedHeight: result.height, syncedHash: toHex(result.hash) };
       },
     },
     "/query": {
       method: "POST",
-      handle: async (req) => new BinaryBody(core.query(await readBody(req, QUERY_BODY_BYTES_MAX))),
+      handle: async (req) => {
+        const body = await readBody(req, QUERY_BODY_BYTES_MAX, bodies);
+        const answer = await queries.submit({ source: sourceOf(req), lane: laneOfQuery(body), cost: 1, bytes: body.length, abandoned: abandonedBy(req), run: () => core.query(body) });
+        return new BinaryBody(answer);
+      },
     },
     "/queries": {
       method: "POST",
-      handle: async (req) => new BinaryBody(await core.queryBatch(await readBody(req, QUERY_BATCH_BODY_BYTES_MAX))),
+      handle: async (req) => {
+        const body = await readBody(req, QUERY_BATCH_BODY_BYTES_MAX, bodies);
+        const shape = batchShape(body);
+        const answer = await queries.submit({
+          source: sourceOf(req),
+          lane: shape.lane,
+          cost: shape.cost,
+          bytes: body.length,
+          abandoned: abandonedBy(req),
+          run: () => core.queryBatch(body),
+        });
+        return new BinaryBody(answer);
+      },
     },
     "/egress": {
       method: "GET",
@@ -265,7 +345,7 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
     },
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(serverDeadlineOptions(resolved), (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://pruntime");
@@ -304,7 +384,8 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
         if (e instanceof PruntimeError) {
           if (e instanceof SyncError) log.warn("sync batch refused", { code: e.code, reason: e.message });
           else if (httpStatusOf(e.code) >= 500) log.error("request failed", { path: url.pathname, code: e.code, reason: e.message });
-          if (e.code === "BODY_TOO_LARGE") res.setHeader("connection", "close");
+          // The rest of the body is not read: the connection cannot carry another request.
+          if (e.code === "BODY_TOO_LARGE" || e.code === "SERVER_BUSY") res.setHeader("connection", "close");
           sendError(res, e);
           return;
         }
@@ -314,10 +395,14 @@ export function createPruntimeServer(modules: HttpApiModules, scope: ApiScope = 
       },
     );
   });
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // Node reports a request past its header or request deadline as a client error too.
+    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    const status = timedOut ? "408 Request Timeout" : "400 Bad Request";
+    // Closed once the answer is out: a client that trickles bytes must not keep the socket open.
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () => socket.destroy());
     else socket.destroy();
   });
-  return server;
+  const connectionCounts = limitConnections(server, resolved);
+  return Object.assign(server, { connectionCounts });
 }

@@ -37,7 +37,28 @@ export {
   callSeed,
   CLUSTER_KEY_SHARE_LABEL,
 } from "./key-shares.ts";
-export { createPruntimeServer, pruntimeInfo } from "./http-api.ts";
+export { createPruntimeServer, pruntimeInfo, type PruntimeServer } from "./http-api.ts";
+export {
+  ConnectionCounts,
+  DEFAULT_LISTENER_LIMITS,
+  CONNECTIONS_MAX,
+  CONNECTIONS_PER_SOURCE_MAX,
+  HEADERS_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  BODY_BYTES_IN_FLIGHT_MAX,
+  type ListenerLimits,
+} from "./listener-limits.ts";
+export {
+  QueryScheduler,
+  DEFAULT_QUERY_SCHEDULER_LIMITS,
+  QUERY_QUEUE_REQUESTS_MAX,
+  QUERY_QUEUE_PER_SOURCE_MAX,
+  QUERY_QUEUE_BYTES_MAX,
+  QUERY_QUEUE_WAIT_MAX_MS,
+  QUERY_TURN_SLICE_MS,
+  type QuerySchedulerLimits,
+} from "./query-scheduler.ts";
 export { createAttestationProvider, assertSupportedTee, measureThisPruntime, PRUNTIME_TEES, type PruntimeTee } from "./attestation.ts";
 export { PRUNTIME_VERSION, PRUNTIME_RUNTIME_VERSION } from "./version.ts";
 export { silentLogger, type Logger, type LogFields } from "./logger.ts";

@@ -12,6 +12,8 @@ import type { ContractRunner } from "./contract-runner.ts";
 import { createThreadedVmRunner, type ThreadedVmRunner } from "./threaded-runner.ts";
 import { PruntimeError } from "./errors.ts";
 import { createPruntimeServer } from "./http-api.ts";
+import type { ConnectionCounts, ListenerLimits } from "./listener-limits.ts";
+import { QueryScheduler, type QuerySchedulerLimits } from "./query-scheduler.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 import { PruntimeCore } from "./pruntime.ts";
 import { DevSealer } from "./sealer.ts";
@@ -45,6 +47,14 @@ export interface PruntimeOptions {
   runner?: ContractRunner;
   /** Wall clock for query certificates (unix ms); default Date.now. */
   clock?: () => number;
+  /**
+   * Connection limits and deadlines of both listeners (listener-limits.ts). The per-source bound
+   * applies to the public listener only: everything on the operator port comes from pHost and
+   * the operator, often from one address.
+   */
+  listenerLimits?: Partial<ListenerLimits>;
+  /** Bounds of the query queue both listeners share (query-scheduler.ts). */
+  queryLimits?: Partial<QuerySchedulerLimits>;
 }
 
 export interface RunningPruntime {
@@ -52,6 +62,10 @@ export interface RunningPruntime {
   /** The public listener's port, when one was asked for. */
   readonly publicPort?: number;
   readonly core: PruntimeCore;
+  /** Where queries wait for their turn (both listeners). */
+  readonly queries: QueryScheduler;
+  /** What each listener's connection limits did. */
+  readonly connections: { readonly operator: ConnectionCounts; readonly public?: ConnectionCounts };
   close(): Promise<void>;
 }
 
@@ -87,7 +101,7 @@ function lockDataDir(dataDir: string): () => void {
 }
 
 /** Starts `server` on host:port and adds it to `servers` (all closed together); resolves to the bound port. */
-async function listen(servers: Server[], server: Server, port: number, host: string): Promise<number> {
+async function listen(servers: Server[], server: Server, port: number, host: string, log: Logger): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -96,6 +110,8 @@ async function listen(servers: Server[], server: Server, port: number, host: str
     });
   });
   servers.push(server);
+  // accept() can fail at run time (EMFILE when out of descriptors): without a listener that would crash pRuntime.
+  server.on("error", (e: NodeJS.ErrnoException) => log.error("listener error; the listener keeps running", { port, code: e.code, reason: e.message }));
   return (server.address() as AddressInfo).port;
 }
 
@@ -119,12 +135,17 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
       { sealer, runner, clock: options.clock },
     );
     const attestation = await createAttestationProvider(tee, core.keys, options.measurement);
-    const modules = { core, attestation, logger: log.child("http") };
-    const port = await listen(servers, createPruntimeServer(modules, "operator"), options.port, options.host ?? "127.0.0.1");
+    const queries = new QueryScheduler(options.queryLimits);
+    const modules = { core, attestation, logger: log.child("http"), queries };
+    const operator = createPruntimeServer(modules, "operator", { ...options.listenerLimits, connectionsPerSourceMax: Infinity });
+    const port = await listen(servers, operator, options.port, options.host ?? "127.0.0.1", log);
     log.info("pRuntime listening", { host: options.host ?? "127.0.0.1", port, tee, identityKey: core.keys.identityPublicKey });
     let publicPort: number | undefined;
+    let publicCounts: ConnectionCounts | undefined;
     if (options.publicPort !== undefined) {
-      publicPort = await listen(servers, createPruntimeServer(modules, "public"), options.publicPort, options.publicHost ?? "0.0.0.0");
+      const server = createPruntimeServer(modules, "public", options.listenerLimits);
+      publicCounts = server.connectionCounts;
+      publicPort = await listen(servers, server, options.publicPort, options.publicHost ?? "0.0.0.0", log);
       log.info("pRuntime public API listening", { host: options.publicHost ?? "0.0.0.0", port: publicPort });
     }
 
@@ -166,7 +187,8 @@ export async function startPruntime(options: PruntimeOptions): Promise<RunningPr
       process.once("SIGTERM", onSignal);
       process.once("SIGINT", onSignal);
     }
-    return { port, ...(publicPort !== undefined ? { publicPort } : {}), core, close };
+    const connections = { operator: operator.connectionCounts, ...(publicCounts !== undefined ? { public: publicCounts } : {}) };
+    return { port, ...(publicPort !== undefined ? { publicPort } : {}), core, queries, connections, close };
   } catch (e) {
     for (const server of servers) server.close();
     await ownRunner?.close();

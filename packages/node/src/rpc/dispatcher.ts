@@ -13,6 +13,7 @@ import {
 } from "./errors.ts";
 import { errorFields, type RpcLogger } from "./logger.ts";
 import { classifyRequest, parseMessage, PARSE_ERROR_RESPONSE, type RequestItem, type RpcId } from "./message.ts";
+import { UNSAFE_RPC_METHODS, unsafeRpcCall } from "./rpc-methods.ts";
 import type { Subscription, SubscriptionSink, SubscriptionTable } from "./subscription.ts";
 
 export type RpcTransport = "ws" | "http";
@@ -55,6 +56,8 @@ export interface RpcDispatcherOptions {
   readonly maxBatchLength: number;
   readonly maxResponseBytes: number;
   readonly logger: RpcLogger;
+  /** Refuse Substrate's unsafe methods (UNSAFE_RPC_METHODS), as `--rpc-methods safe` does. */
+  readonly denyUnsafe?: boolean;
 }
 
 /** The subscriptions one call opened, waiting for its response to be written. */
@@ -164,6 +167,7 @@ export class RpcDispatcher {
     const handler = this.#handlers.get(target);
     const isDefaultUnsubscribe = handler === undefined && this.#unsubscribeMethods.has(target);
     if (handler === undefined && !isDefaultUnsubscribe) return failed(id, methodNotFound(method));
+    if (this.#options.denyUnsafe === true && UNSAFE_RPC_METHODS.has(target)) return failed(id, unsafeRpcCall());
     let params: unknown[];
     if (item.params === undefined || item.params === null) params = [];
     else if (Array.isArray(item.params)) params = item.params;

@@ -7,3 +7,5 @@ export { RawJson } from "./encode.ts";
 export { DEFAULT_RPC_LIMITS, resolveRpcLimits } from "./limits.ts";
 export type { RpcLimits } from "./limits.ts";
 export type { RpcLogger } from "./logger.ts";
+export { UNSAFE_RPC_METHODS, RPC_METHODS_POLICIES, deniesUnsafe } from "./rpc-methods.ts";
+export type { RpcMethodsPolicy } from "./rpc-methods.ts";

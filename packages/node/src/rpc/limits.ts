@@ -27,6 +27,13 @@ export interface RpcLimits {
    * cannot grow server memory.
    */
   maxInFlightRequestsPerConnection: number;
+  /**
+   * Time a client has to send a request's headers (an HTTP call or a WebSocket upgrade), from
+   * its connect or its request's first byte. Past it: 408 and the connection closes.
+   */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole HTTP request, body included. Past it: 408 and the connection closes. */
+  requestTimeoutMs: number;
 }
 
 const MIB = 1024 * 1024;
@@ -48,7 +55,15 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   // @polkadot/api and polkadot-api issue a few dozen concurrent calls at start-up; beyond this we only
   // pause reading, never fail a request.
   maxInFlightRequestsPerConnection: 128,
+  // Headers are a few hundred bytes: a client still sending them after 10 s is trickling them to
+  // hold one of the maxConnections slots (Node's default, 60 s, lets 100 such clients hold them all).
+  headersTimeoutMs: 10_000,
+  // The largest body (maxRequestBytes, 15 MiB) fits 30 s at 500 KB/s.
+  requestTimeoutMs: 30_000,
 });
+
+/** How often the server looks for requests past their deadlines: the deadlines' precision. */
+export const RPC_DEADLINE_CHECK_INTERVAL_MS = 1_000;
 
 /** Fills in defaults and checks every limit is a positive integer. */
 export function resolveRpcLimits(partial: Partial<RpcLimits> = {}): RpcLimits {

@@ -1,7 +1,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import { RpcError, RpcServer, RPC_ERROR_CODE, type RpcLimits, type RpcLogger, type SubscriptionSink } from "./index.ts";
 
@@ -506,6 +506,30 @@ test("connections over maxConnections are refused: ws close 1013, HTTP 503", asy
   assert.equal((await post(port, call("echo"))).status, 503);
   assert.deepEqual((await a.call("echo", [1])).result, [1]);
   assert.deepEqual((await b.call("echo", [2])).result, [2]);
+});
+
+test("clients that trickle their headers or body lose their connection slot in seconds", { timeout: 30_000 }, async (t) => {
+  const { port } = await start(t, () => {}, { maxConnections: 2, headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+  const trickle = (head: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = connect(port, "127.0.0.1", () => {
+        s.write(head);
+        const timer = setInterval(() => s.writable && s.write(head.startsWith("POST") ? "x" : "x-slow: 1\r\n"), 100);
+        s.once("close", () => clearInterval(timer));
+        resolve(s);
+      });
+      s.on("error", reject);
+    });
+  const headers = await trickle("POST / HTTP/1.1\r\nhost: node\r\n");
+  const body = await trickle("POST / HTTP/1.1\r\nhost: node\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n");
+  t.after(() => {
+    headers.destroy();
+    body.destroy();
+  });
+  assert.equal((await post(port, call("echo"))).status, 503, "both slots are held");
+  await Promise.all([headers, body].map((s) => new Promise((resolve) => (s.destroyed ? resolve(undefined) : s.once("close", resolve)))));
+  const r = await post(port, call("echo", [7]));
+  assert.equal(r.status, 200);
 });
 
 test("close() ends WebSocket clients with 1001 and their subscriptions", async (t) => {

@@ -6,8 +6,9 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { RpcDispatcher, type RpcHandler, type RpcSession } from "./dispatcher.ts";
 import { encodeError } from "./encode.ts";
 import { oversizedRequest } from "./errors.ts";
-import { resolveRpcLimits, type RpcLimits } from "./limits.ts";
+import { RPC_DEADLINE_CHECK_INTERVAL_MS, resolveRpcLimits, type RpcLimits } from "./limits.ts";
 import { errorFields, NOOP_RPC_LOGGER, type RpcLogger } from "./logger.ts";
+import { deniesUnsafe, type RpcMethodsPolicy } from "./rpc-methods.ts";
 import { WS_CLOSE, WsConnection } from "./ws-connection.ts";
 
 /** Substrate's default RPC port. */
@@ -35,6 +36,8 @@ export interface RpcServerOptions {
   readonly port: number;
   readonly limits?: Partial<RpcLimits>;
   readonly logger?: RpcLogger;
+  /** Substrate's --rpc-methods (default auto: unsafe methods only when listening on loopback). */
+  readonly methods?: RpcMethodsPolicy;
 }
 
 interface SocketState {
@@ -49,6 +52,8 @@ interface SocketState {
  */
 export class RpcServer {
   readonly limits: RpcLimits;
+  /** True when Substrate's unsafe methods are refused (--rpc-methods safe, or auto off loopback). */
+  readonly denyUnsafe: boolean;
   readonly #host: string;
   readonly #port: number;
   readonly #logger: RpcLogger;
@@ -69,7 +74,9 @@ export class RpcServer {
     this.#host = options.host ?? "127.0.0.1";
     this.#port = options.port;
     this.#logger = options.logger ?? NOOP_RPC_LOGGER;
+    this.denyUnsafe = deniesUnsafe(options.methods ?? "auto", this.#host);
     this.#dispatcher = new RpcDispatcher({
+      denyUnsafe: this.denyUnsafe,
       maxBatchLength: this.limits.maxBatchLength,
       maxResponseBytes: this.limits.maxResponseBytes,
       logger: this.#logger,
@@ -108,7 +115,14 @@ export class RpcServer {
 
   async listen(): Promise<{ port: number }> {
     assert(this.#http === null && this.#closing === null, "RpcServer.listen called twice");
-    const server = createServer((req, res) => this.#onRequest(req, res));
+    const server = createServer(
+      {
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        connectionsCheckingInterval: RPC_DEADLINE_CHECK_INTERVAL_MS,
+      },
+      (req, res) => this.#onRequest(req, res),
+    );
     this.#http = server;
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -127,7 +141,7 @@ export class RpcServer {
     });
     server.on("error", (err: Error) => this.#logger.error("rpc server error", errorFields(err)));
     const port = (server.address() as AddressInfo).port;
-    this.#logger.info("rpc server listening", { host: this.#host, port });
+    this.#logger.info("rpc server listening", { host: this.#host, port, methods: this.denyUnsafe ? "safe" : "unsafe" });
     return { port };
   }
 
