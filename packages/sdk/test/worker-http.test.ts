@@ -53,12 +53,13 @@ for (const [name, fetchImpl] of TRANSPORTS) {
       });
     });
     try {
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 10; i++) {
         const answer = await postQuery(`${srv.url}/`, Uint8Array.of(1, 2, 3, i), { fetch: fetchImpl, timeoutMs: 5_000 });
         assert.deepEqual(answer, Uint8Array.of(i, 3, 2, 1));
       }
-      // undici may open a second connection before the first is back in its pool.
-      if (fetchImpl === TRANSPORTS[0][1]) assert.equal(srv.connections(), 1, "sequential queries reuse one kept-alive connection");
+      // undici's pool opens a second connection when the next request comes before the first
+      // connection's "free again" event (a microtask later); after that they are reused.
+      if (fetchImpl === TRANSPORTS[0][1]) assert.ok(srv.connections() <= 2, `sequential queries reuse kept-alive connections (${srv.connections()} opened for 10)`);
     } finally {
       await srv.close();
     }
