@@ -7,6 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTcpServer } from "node:net";
+import { createServer as createHttpsServer } from "node:https";
+import { readFileSync } from "node:fs";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { platformFetch } from "#worker-http";
@@ -232,5 +234,24 @@ test("Node transport: a POST the worker received and then dropped without an ans
     assert.ok(isSdkError("WORKER_UNREACHABLE", /closed before the answer was complete; the request may have reached the worker, so it was not sent again/)(failure), String(failure));
   } finally {
     await srv.close();
+  }
+});
+
+test("Node transport: an https: worker whose certificate no trusted authority signed gets no request", async () => {
+  const fixtures = new URL("./fixtures/", import.meta.url);
+  let requests = 0;
+  const srv = createHttpsServer({ cert: readFileSync(new URL("self-signed.crt", fixtures)), key: readFileSync(new URL("self-signed.key", fixtures)) }, (_req, res) => {
+    requests++;
+    res.end("ok");
+  });
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  try {
+    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    await assert.rejects(postQuery(url, Uint8Array.of(1), { fetch: platformFetch(), timeoutMs: 5_000 }), isSdkError("WORKER_UNREACHABLE", /cannot reach the worker at https:.*self-signed certificate/));
+    assert.equal(requests, 0, "nothing was sent over the unverified connection");
+  } finally {
+    srv.closeAllConnections();
+    srv.close();
   }
 });
