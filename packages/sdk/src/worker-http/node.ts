@@ -178,7 +178,7 @@ function exchange(url: URL, init: NonNullable<Parameters<FetchLike>[1]>): Promis
           const body = Buffer.concat(chunks, size);
           settle(() => resolve(responseOf(status, headers, body)));
           // The rest is not read; undici closes this connection.
-          c.abort(new WorkerTransportError("WORKER_ANSWER_MALFORMED", `the answer is over the ${WORKER_RESPONSE_BYTES_MAX}-byte limit`));
+          c.abort(named("AbortError", `the rest of an answer over the ${WORKER_RESPONSE_BYTES_MAX}-byte limit is not read`));
         }
       },
       onResponseEnd() {
