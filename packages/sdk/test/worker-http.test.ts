@@ -60,8 +60,9 @@ for (const [name, fetchImpl] of TRANSPORTS) {
         const answer = await postQuery(`${srv.url}/`, Uint8Array.of(1, 2, 3, i), { fetch: fetchImpl, timeoutMs: 5_000 });
         assert.deepEqual(answer, Uint8Array.of(i, 3, 2, 1));
       }
-      // undici's pool opens a second connection when the next request comes before the first
-      // connection's "free again" event (a microtask later); after that they are reused.
+      // undici's pool opens a second connection for the second request when the first
+      // connection was still new (it counts as busy until its first answer has been handled);
+      // after that the kept-alive connections are reused.
       if (fetchImpl === TRANSPORTS[0][1]) assert.ok(srv.connections() <= 2, `sequential queries reuse kept-alive connections (${srv.connections()} opened for 10)`);
     } finally {
       await srv.close();
@@ -253,5 +254,22 @@ test("Node transport: an https: worker whose certificate no trusted authority si
   } finally {
     srv.closeAllConnections();
     srv.close();
+  }
+});
+
+test("Node transport: 16 queries kept in flight use about 16 connections, not one more per answer", async () => {
+  const srv = await serve((req, res) => {
+    req.resume();
+    req.on("end", () => res.end("ok"));
+  });
+  try {
+    let left = 2000;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (left-- > 0) await postQuery(srv.url, Uint8Array.of(1), { fetch: platformFetch(), timeoutMs: 10_000 });
+    }));
+    // One more than the queries in flight: the first connections count as busy until their first answer is handled.
+    assert.ok(srv.connections() <= 18, `${srv.connections()} connections opened for 16 queries in flight`);
+  } finally {
+    await srv.close();
   }
 });

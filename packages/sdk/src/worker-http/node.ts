@@ -184,7 +184,9 @@ function exchange(url: URL, init: NonNullable<Parameters<FetchLike>[1]>): Promis
       onResponseEnd() {
         release();
         const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-        settle(() => resolve(responseOf(status, headers, body)));
+        // Answered once undici has put the connection back in the pool (after this I/O phase):
+        // a request the caller sends at once then reuses it instead of opening another.
+        setImmediate(() => settle(() => resolve(responseOf(status, headers, body))));
       },
       onResponseError(_c, e) {
         release();
