@@ -1,8 +1,8 @@
 /**
  * Worker HTTP on Node: one undici `Pool` per worker origin (`http:` and `https:`), driven through
  * its `dispatch` API (no stream per answer). Measured against the hand-written HTTP/1.1 client it
- * replaced (300-byte POSTs and answers, 16 in flight, loopback): about 8% more client CPU per query
- * at the median, within the noise of a loaded machine, and none of that client's defects (a
+ * replaced (300-byte POSTs and answers, 16 in flight, loopback): the same client CPU per query
+ * within the noise of a shared machine (medians 36-40 µs against 33-42 µs), and none of its defects (a
  * receive buffer copied again per chunk, an unbounded queue of requests waiting for a connection,
  * a POST sent again after a failure). undici's `fetch` is not used: its WHATWG machinery costs
  * more CPU than a query's own cryptography. Chosen by `#worker-http`; a `fetch` passed in the
