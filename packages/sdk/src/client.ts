@@ -64,7 +64,7 @@ export interface PhalaClientOptions {
   pollIntervalMs?: number;
   /** The WebSocket to use; the platform's own or the `ws` package by default. */
   webSocket?: WebSocketFactory;
-  /** The fetch to reach workers with; the page's fetch in browsers, keep-alive node:http on Node by default. */
+  /** The fetch to reach workers with; the page's fetch in browsers, an undici Pool per worker on Node by default. */
   fetch?: FetchLike;
   /** Unix ms clock for query certificate lifetimes; `Date.now` by default. */
   now?: () => number;
