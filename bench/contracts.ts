@@ -126,12 +126,21 @@ export async function benchContracts(opts: { commands?: number; queries?: number
       const sent: Promise<unknown>[] = [];
       for (let i = 0; i < xts.length; i += SUBMIT_BATCH) sent.push(...rpc.sendBatch(rpc.prepareBatch("author_submitExtrinsic", xts.slice(i, i + SUBMIT_BATCH).map((x) => [x]))));
       await Promise.all(sent);
+      let done = before;
+      let pollFailures = 0;
       for (;;) {
-        const done = await executed();
+        try {
+          done = await executed();
+        } catch (e) {
+          // A kept-alive connection the server closed as the poll reused it (ECONNRESET) is
+          // worth another poll; a worker that is gone fails at the deadline with the diagnosis.
+          if (pollFailures++ === 0) log(`contracts: polling the worker failed (${(e as Error).message}: ${String((e as Error).cause ?? "")}); polling again`);
+        }
         if (done >= before + count) break;
-        if (performance.now() - t0 > 120_000) throw new Error(`${before + count - done} of ${count} commands were not executed within 120 s\n${await diagnosis()}`);
+        if (performance.now() - t0 > 120_000) throw new Error(`${before + count - done} of ${count} commands were not executed within 120 s (${pollFailures} failed polls)\n${await diagnosis()}`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      if (pollFailures > 0) log(`contracts: ${pollFailures} polls of the worker failed during the run`);
       return Math.round(count / ((performance.now() - t0) / 1000));
     };
     // A network that has run a while has its hot paths compiled: one warm-up run, not counted.
