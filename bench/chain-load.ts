@@ -3,14 +3,15 @@
  * throughput (pipelined author_submitExtrinsic) and submit-to-finalized latency
  * (sequential author_submitAndWatchExtrinsic).
  */
-import { DEV_ACCOUNT_NAMES, devAccount, fromHex, toHex, type KeyPair, type KeyType } from "@phala-ts/primitives";
-import { createPhalaRuntime, signExtrinsic, SystemStorage } from "@phala-ts/runtime";
+import { DEV_ACCOUNT_NAMES, blake2b256, devAccount, fromHex, keyPairFromSeed, toHex, utf8, type KeyPair, type KeyType } from "@phala-ts/primitives";
+import { PHA, createPhalaRuntime, signExtrinsic, SystemStorage } from "@phala-ts/runtime";
+import { AccountInfo } from "@phala-ts/runtime/types";
 import { RpcClient } from "./rpc-client.ts";
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 const runtime = createPhalaRuntime();
-const TRANSFER_AMOUNT = 1_000_000_000_000n; // 1 PHA, well above the existential deposit
+const TRANSFER_AMOUNT = PHA; // well above the existential deposit
 
 export interface ChainContext {
   genesisHash: Uint8Array;
@@ -25,8 +26,8 @@ export async function chainContext(client: RpcClient): Promise<ChainContext> {
   return { genesisHash: fromHex(genesisHex) };
 }
 
-function transferCall(dest: Uint8Array): Uint8Array {
-  return runtime.call.codec.enc({ tag: "Balances", value: { tag: "transfer_keep_alive", value: { dest: { tag: "Id", value: dest }, value: TRANSFER_AMOUNT } } });
+function transferCall(dest: Uint8Array, amount = TRANSFER_AMOUNT): Uint8Array {
+  return runtime.call.codec.enc({ tag: "Balances", value: { tag: "transfer_keep_alive", value: { dest: { tag: "Id", value: dest }, value: amount } } });
 }
 
 function signTransfer(ctx: ChainContext, signer: KeyPair, callBytes: Uint8Array, nonce: number): string {
@@ -66,40 +67,159 @@ export interface ThroughputResult {
 }
 
 /**
+ * What a run counts as included: storage keys read at every finalized block, and from their
+ * values the number of the run's transfers that block's state shows included so far.
+ */
+interface InclusionWatch {
+  keys: `0x${string}`[];
+  included(values: Map<string, Uint8Array | null>): number;
+}
+
+/**
  * Pre-signs `count` transfers spread round-robin over the senders (consecutive nonces per
  * sender), submits them pipelined over `connections` sockets (each sender on one socket, so
  * its nonces arrive in order) with at most `inFlightMax` not yet finalized, and times first
- * send to the finalized-head notification of the block that holds the last one.
+ * send to the finalized-head notification of the block that holds the last one. The senders
+ * are the six endowed dev accounts: their keys are hot in every cache (see
+ * `ManyAccountTransfers` for the realistic case).
  */
 export async function measureTransferThroughput(
   url: string,
   type: KeyType,
   count: number,
   opts: { connections?: number; timeoutMs?: number; batch?: number; inFlightMax?: number } = {},
+  transfers?: { senders: KeyPair[]; dests: Uint8Array[]; amount: bigint },
 ): Promise<ThroughputResult> {
   const connections = opts.connections ?? 3;
+  const control = await RpcClient.connect(url);
+  try {
+    const ctx = await chainContext(control);
+    const senders = transfers?.senders ?? devSenders(type);
+    const destOf = (i: number) => (transfers ? transfers.dests[i % transfers.dests.length] : senders[(i + 1) % senders.length].accountId);
+    const calls = new Map<number, Uint8Array>();
+    const nonces = await nextNonces(control, senders);
+    const startNonces = [...nonces];
+    const accountKeys = senders.map((s) => toHex(SystemStorage.Account.key(s.accountId)));
+    log(`${type}: signing ${count} transfers from ${senders.length} senders`);
+    const signStart = performance.now();
+    const perConnHex: string[][] = Array.from({ length: connections }, () => []);
+    for (let i = 0; i < count; i++) {
+      const s = i % senders.length;
+      const callBytes = transfers ? transferCall(destOf(i), transfers.amount) : (calls.get(s) ?? calls.set(s, transferCall(destOf(s))).get(s)!);
+      perConnHex[s % connections].push(signTransfer(ctx, senders[s], callBytes, nonces[s]++));
+    }
+    log(`${type}: signed in ${((performance.now() - signStart) / 1000).toFixed(1)} s; submitting over ${connections} connections`);
+    // AccountInfo starts with the u32 nonce: the senders' nonces count what is included.
+    const watch: InclusionWatch = {
+      keys: accountKeys,
+      included: (values) => {
+        let included = 0;
+        for (const [i, key] of accountKeys.entries()) {
+          const bytes = values.get(key);
+          if (bytes) included += (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) - startNonces[i];
+        }
+        return included;
+      },
+    };
+    return await submitAndWatch(url, type, control, perConnHex, watch, opts);
+  } finally {
+    control.close();
+  }
+}
+
+/** Balance each of the many senders gets: enough for every run's transfer and fee many times over. */
+const MANY_SENDER_FUNDING = 100n * PHA;
+/** What each of the many senders sends per run: any amount above the existential deposit would do. */
+const MANY_SENDER_AMOUNT = PHA / 10n;
+
+/**
+ * Transfers from many distinct accounts (BENCH_ACCOUNTS, default 10,000), one from each per run,
+ * all to one sink account, as many users paying one merchant or exchange: every signature is by a
+ * key the node has not seen for thousands of checks, so its key caches are as cold as with real
+ * users. The accounts are funded once (`fund`) from the six dev accounts; that funding run is
+ * itself the few-hot-senders case and is reported as such. Inclusion is counted from the sink's
+ * balance, one storage read a block.
+ */
+export class ManyAccountTransfers {
+  readonly type: KeyType;
+  readonly accounts: KeyPair[];
+  readonly #url: string;
+  readonly #sink: Uint8Array;
+  #nonces: number[];
+
+  constructor(url: string, type: KeyType, accounts: KeyPair[]) {
+    this.#url = url;
+    this.type = type;
+    this.accounts = accounts;
+    this.#sink = keyPairFromSeed(blake2b256(utf8(`phala-ts bench sink ${type}`)), type).accountId;
+    this.#nonces = accounts.map(() => 0);
+  }
+
+  /** Funds every account from the six dev accounts; the run's figures are the few-senders case. */
+  async fund(opts: { timeoutMs?: number; batch?: number } = {}): Promise<ThroughputResult> {
+    const result = await measureTransferThroughput(this.#url, this.type, this.accounts.length, opts, {
+      senders: devSenders(this.type),
+      dests: this.accounts.map((a) => a.accountId),
+      amount: MANY_SENDER_FUNDING,
+    });
+    if (!result.complete) throw new Error(`funding ${this.accounts.length} ${this.type} bench accounts did not complete: ${JSON.stringify(result)}`);
+    return result;
+  }
+
+  /** One transfer from every account to the sink, timed from first send to the finalization of the last. */
+  async run(opts: { connections?: number; timeoutMs?: number; batch?: number; inFlightMax?: number } = {}): Promise<ThroughputResult> {
+    const connections = opts.connections ?? 3;
+    const control = await RpcClient.connect(this.#url);
+    try {
+      const ctx = await chainContext(control);
+      const callBytes = transferCall(this.#sink, MANY_SENDER_AMOUNT);
+      log(`${this.type}: signing ${this.accounts.length} transfers from as many accounts`);
+      const signStart = performance.now();
+      const perConnHex: string[][] = Array.from({ length: connections }, () => []);
+      for (const [i, a] of this.accounts.entries()) perConnHex[i % connections].push(signTransfer(ctx, a, callBytes, this.#nonces[i]));
+      log(`${this.type}: signed in ${((performance.now() - signStart) / 1000).toFixed(1)} s`);
+      const sinkKey = toHex(SystemStorage.Account.key(this.#sink));
+      const freeOf = (bytes: Uint8Array | null | undefined) => (bytes ? AccountInfo.codec.dec(bytes).data.free : 0n);
+      const startFree = freeOf(await storageAt(control, sinkKey));
+      const watch: InclusionWatch = {
+        keys: [sinkKey],
+        included: (values) => Number((freeOf(values.get(sinkKey)) - startFree) / MANY_SENDER_AMOUNT),
+      };
+      const result = await submitAndWatch(this.#url, this.type, control, perConnHex, watch, opts);
+      if (result.complete) this.#nonces = this.#nonces.map((n) => n + 1);
+      else this.#nonces = await nextNonces(control, this.accounts);
+      return result;
+    } finally {
+      control.close();
+    }
+  }
+}
+
+async function storageAt(client: RpcClient, key: string): Promise<Uint8Array | null> {
+  const hex = (await client.call("state_getStorage", [key])) as string | null;
+  return hex === null ? null : fromHex(hex);
+}
+
+/**
+ * Submits pre-signed extrinsics (hex, one list per connection, each sent in order) in JSON-RPC
+ * batches with at most `inFlightMax` not yet finalized, and times first send to the finalized
+ * head whose state shows the last of them included.
+ */
+async function submitAndWatch(
+  url: string,
+  label: string,
+  control: RpcClient,
+  perConnHex: string[][],
+  watch: InclusionWatch,
+  opts: { timeoutMs?: number; batch?: number; inFlightMax?: number },
+): Promise<ThroughputResult> {
   const batchSize = opts.batch ?? 1;
   // Submitted but not yet seen finalized; below the pool's 8192 ready slots, so a long run is never refused as "pool full".
   const inFlightMax = opts.inFlightMax ?? 6000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const control = await RpcClient.connect(url);
-  const submitters = await Promise.all(Array.from({ length: connections }, () => RpcClient.connect(url)));
+  const count = perConnHex.reduce((n, l) => n + l.length, 0);
+  const submitters = await Promise.all(perConnHex.map(() => RpcClient.connect(url)));
   try {
-    const ctx = await chainContext(control);
-    const senders = devSenders(type);
-    const calls = senders.map((_, i) => transferCall(senders[(i + 1) % senders.length].accountId));
-    const nonces = await nextNonces(control, senders);
-    const startNonces = [...nonces];
-    const accountKeys = senders.map((s) => toHex(SystemStorage.Account.key(s.accountId)));
-
-    log(`${type}: signing ${count} transfers from ${senders.length} senders`);
-    const signStart = performance.now();
-    const perConnHex: string[][] = submitters.map(() => []);
-    for (let i = 0; i < count; i++) {
-      const s = i % senders.length;
-      const hex = signTransfer(ctx, senders[s], calls[s], nonces[s]++);
-      perConnHex[s % connections].push(hex);
-    }
     const perConn = perConnHex.map((hexes, c) => {
       const batches: { ids: number[]; text: string }[] = [];
       for (let i = 0; i < hexes.length; i += batchSize) {
@@ -107,7 +227,6 @@ export async function measureTransferThroughput(
       }
       return batches;
     });
-    log(`${type}: signed in ${((performance.now() - signStart) / 1000).toFixed(1)} s; submitting over ${connections} connections`);
 
     let finalized = 0;
     let blocks = 0;
@@ -132,9 +251,9 @@ export async function measureTransferThroughput(
       }
     };
 
-    // Finalized heads arrive in order. Ours in a block are counted from the senders' nonces in its
-    // state (AccountInfo starts with the u32 nonce): six storage reads, not a body of thousands of
-    // extrinsics for the node to encode and this process to parse.
+    // Finalized heads arrive in order. Ours in a block are counted from a few storage values in
+    // its state, not from a body of thousands of extrinsics for the node to encode and this
+    // process to parse.
     let chainTail = Promise.resolve();
     const subId = await control.subscribe("chain_subscribeFinalizedHeads", [], (header: { number: string }) => {
       const at = performance.now();
@@ -146,15 +265,9 @@ export async function measureTransferThroughput(
       if (number <= startNumber) return;
       chainTail = chainTail.then(async () => {
         const hash = await control.call("chain_getBlockHash", [number]);
-        const [set] = (await control.call("state_queryStorageAt", [accountKeys, hash])) as Array<{ changes: Array<[string, string | null]> }>;
-        let included = 0;
-        for (const [key, value] of set.changes) {
-          const i = accountKeys.indexOf(key as `0x${string}`);
-          if (i < 0 || value === null) continue;
-          const bytes = fromHex(value);
-          included += (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) - startNonces[i];
-        }
-        const mine = included - finalized;
+        const [set] = (await control.call("state_queryStorageAt", [watch.keys, hash])) as Array<{ changes: Array<[string, string | null]> }>;
+        const values = new Map(set.changes.map(([k, v]) => [k, v === null ? null : fromHex(v)] as const));
+        const mine = watch.included(values) - finalized;
         if (mine > 0) {
           blocks++;
           finalized += mine;
@@ -162,7 +275,7 @@ export async function measureTransferThroughput(
           const woken = waiters;
           waiters = [];
           for (const w of woken) w();
-          log(`${type}: block #${number} finalized ${mine} of ours (${finalized}/${count})`);
+          log(`${label}: block #${number} finalized ${mine} of ours (${finalized}/${count})`);
         }
         checkDone();
       });
@@ -203,11 +316,11 @@ export async function measureTransferThroughput(
     await chainTail;
     if (timedOut) {
       tEnd = performance.now();
-      log(`${type}: timed out after ${timeoutMs} ms with ${finalized}/${accepted} finalized`);
+      log(`${label}: timed out after ${timeoutMs} ms with ${finalized}/${accepted} finalized`);
     }
     control.unsubscribeLocal(subId);
     const seconds = (tEnd - t0) / 1000;
-    if (rejected) log(`${type}: ${rejected} submissions rejected, first: ${firstRejection}`);
+    if (rejected) log(`${label}: ${rejected} submissions rejected, first: ${firstRejection}`);
     return {
       transfers: count,
       accepted,
@@ -221,7 +334,6 @@ export async function measureTransferThroughput(
       ...(firstRejection ? { firstRejection } : {}),
     };
   } finally {
-    control.close();
     for (const s of submitters) s.close();
   }
 }

@@ -5,6 +5,7 @@ import { devAccount, fromHex, toHex } from "@phala-ts/primitives";
 import { SystemStorage } from "@phala-ts/runtime";
 import { verifyProof } from "@phala-ts/trie";
 import { spawnNode, rpcCall, type SpawnedNode } from "./helpers/spawn-node.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 let node: SpawnedNode;
 const call = async (method: string, params: unknown[] = []) => {
@@ -60,7 +61,7 @@ test("state_queryStorageAt and rpc_methods answer as Substrate does", async () =
   assert.deepEqual(await call("system_properties"), { ss58Format: 30, tokenDecimals: 12, tokenSymbol: "PHA" });
   assert.equal(await call("chainSpec_v1_genesisHash"), await call("chain_getBlockHash", [0]));
   // Block 1 comes within the node's 500 ms interval; this file can get here sooner.
-  for (let i = 0; i < 100 && (await call("chain_getBlockHash", [1])) === null; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor("block 1", async () => (await call("chain_getBlockHash", [1])) ?? undefined, 5_000);
   const [g, one, none] = await call("chain_getBlockHash", [[0, "0x1", 10_000_000]]);
   assert.equal(g, await call("chain_getBlockHash", [0]));
   assert.equal(one, await call("chain_getBlockHash", [1]));

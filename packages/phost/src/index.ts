@@ -6,7 +6,7 @@ export type { PhostErrorCode } from "./errors.ts";
 export { silentLogger } from "./logger.ts";
 export type { Logger, LogFields } from "./logger.ts";
 export { RpcClient, RPC_PENDING_MAX, RPC_SUBSCRIPTIONS_MAX, RPC_MESSAGE_BYTES_MAX } from "./rpc-client.ts";
-export type { RpcClientOptions, Subscription, SubscriptionSpec } from "./rpc-client.ts";
+export type { RpcClientOptions, RpcTimers, Subscription, SubscriptionSpec } from "./rpc-client.ts";
 export { classifyEgressRefusal } from "./egress-relay.ts";
 export { REGISTRY_REFUSAL_HINTS, REGISTRATION_REFUSALS_NEEDING_OPERATOR } from "./registry-refusals.ts";
 export type { EgressStats } from "./egress-relay.ts";

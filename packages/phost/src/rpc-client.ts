@@ -23,7 +23,23 @@ export interface RpcClientOptions {
   /** First delay before reconnecting; doubled after each failed attempt up to reconnectDelayMaxMs. */
   reconnectDelayMs: number;
   reconnectDelayMaxMs: number;
+  /** Where the client schedules its timeouts and reconnections; default: Node's timers. */
+  timers?: RpcTimers;
 }
+
+/**
+ * The timer the client schedules on, injected so that a caller (a test) can see what is still
+ * scheduled: after close() nothing is, so nothing can reconnect later.
+ */
+export interface RpcTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const NODE_TIMERS: RpcTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+};
 
 export interface SubscriptionSpec {
   method: string;
@@ -45,7 +61,7 @@ interface Pending {
   method: string;
   resolve(v: unknown): void;
   reject(e: PhostError): void;
-  timer: NodeJS.Timeout;
+  timer: unknown;
 }
 
 interface SubState {
@@ -63,6 +79,7 @@ interface SubState {
 export class RpcClient {
   readonly #opts: RpcClientOptions;
   readonly #log: Logger;
+  readonly #timers: RpcTimers;
   #ws: WebSocket | undefined;
   #open = false;
   #closed = false;
@@ -72,7 +89,7 @@ export class RpcClient {
   #everConnected = false;
   /** Whether this outage was already reported at warn level (one warning per outage). */
   #warnedOutage = false;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reconnectTimer: unknown;
   readonly #pending = new Map<number, Pending>();
   readonly #subs = new Set<SubState>();
   readonly #subsByServerId = new Map<string, SubState>();
@@ -83,6 +100,7 @@ export class RpcClient {
   constructor(options: RpcClientOptions) {
     this.#opts = options;
     this.#log = options.logger;
+    this.#timers = options.timers ?? NODE_TIMERS;
   }
 
   get connected(): boolean {
@@ -113,7 +131,7 @@ export class RpcClient {
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#timers.setTimeout(() => {
         this.#pending.delete(id);
         reject(new PhostError("NODE_TIMEOUT", `${method}: the node did not answer within ${this.#opts.requestTimeoutMs} ms`, { details: { method } }));
       }, this.#opts.requestTimeoutMs);
@@ -123,7 +141,7 @@ export class RpcClient {
         const p = this.#pending.get(id);
         if (!p) return;
         this.#pending.delete(id);
-        clearTimeout(p.timer);
+        this.#timers.clearTimeout(p.timer);
         p.reject(new PhostError("NODE_UNAVAILABLE", `${method}: sending to the node failed: ${err.message}`, { cause: err }));
       });
     });
@@ -161,7 +179,7 @@ export class RpcClient {
   async close(): Promise<void> {
     if (this.#closed) return this.#closedSocket;
     this.#closed = true;
-    clearTimeout(this.#reconnectTimer);
+    this.#timers.clearTimeout(this.#reconnectTimer);
     this.#rejectPending(() => new PhostError("STOPPED", "the RPC client was closed"));
     this.#ws?.terminate();
     await this.#closedSocket;
@@ -231,7 +249,7 @@ export class RpcClient {
       else this.#log.debug("cannot reach the node; retrying", fields);
       this.#warnedOutage = true;
     }
-    this.#reconnectTimer = setTimeout(() => this.#connect(), delayMs);
+    this.#reconnectTimer = this.#timers.setTimeout(() => this.#connect(), delayMs);
   }
 
   #establish(sub: SubState): void {
@@ -275,7 +293,7 @@ export class RpcClient {
     if (typeof m.id === "number" && this.#pending.has(m.id)) {
       const p = this.#pending.get(m.id)!;
       this.#pending.delete(m.id);
-      clearTimeout(p.timer);
+      this.#timers.clearTimeout(p.timer);
       const err = m.error;
       if (err !== undefined && err !== null) {
         const e = typeof err === "object" ? (err as Record<string, unknown>) : {};
@@ -302,7 +320,7 @@ export class RpcClient {
     const all = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of all) {
-      clearTimeout(p.timer);
+      this.#timers.clearTimeout(p.timer);
       p.reject(make(p));
     }
   }

@@ -529,7 +529,8 @@ test("survives the node and pRuntime going away and coming back", async () => {
     await h.node.stop();
     await waitUntil("pHost sees the node gone", () => !h.phost.status().nodeConnected);
     h.node.produce(200); // the chain moves on while pHost cannot see it
-    await new Promise((r) => setTimeout(r, 200));
+    const seen = h.lines.length;
+    await waitUntil("pHost tried the node twice more", () => h.lines.slice(seen).filter((l) => l.msg === "cannot reach the node; retrying").length >= 2);
     assert.equal(h.pr.syncedHeight, 300);
     await h.node.start();
     await waitUntil("pRuntime is at 500", () => h.pr.syncedHeight === 500);
@@ -630,9 +631,11 @@ test("startPhost refuses invalid options and stop() is idempotent", async () => 
   assert.equal(resolved.endpointRefreshBlocks, 50);
   assert.equal(resolved.batchSize, PHOST_DEFAULTS.batchSize);
   // Nothing listens on port 1: pHost keeps retrying and stops cleanly.
-  const p = startPhost({ ...base, retryDelayMs: 20 });
-  await new Promise((r) => setTimeout(r, 100));
+  const lines: LogLine[] = [];
+  const p = startPhost({ ...base, retryDelayMs: 20, logger: memoryLogger(lines) });
+  await waitUntil("a few failed attempts", () => lines.filter((l) => l.msg === "cannot reach the node; retrying").length >= 3);
   assert.equal(p.status().nodeConnected, false);
+  assert.equal(p.status().state, "retrying");
   await Promise.all([p.stop(), p.stop()]);
   assert.equal(p.status().state, "stopped");
 });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { RpcClient } from "../src/rpc-client.ts";
+import { RpcClient, type RpcTimers } from "../src/rpc-client.ts";
 import { NodeRpcError, PhostError } from "../src/errors.ts";
 import { memoryLogger, waitUntil, type LogLine } from "./fakes.ts";
 
@@ -72,9 +72,28 @@ class ScriptServer {
   }
 }
 
-function client(port: number, lines: LogLine[] = [], requestTimeoutMs = 2000): RpcClient {
-  return new RpcClient({ url: `ws://127.0.0.1:${port}`, logger: memoryLogger(lines), requestTimeoutMs, reconnectDelayMs: 20, reconnectDelayMaxMs: 100 });
+/** Node's timers, keeping the set of those still scheduled (neither fired nor cleared). */
+class TrackedTimers implements RpcTimers {
+  readonly scheduled = new Set<NodeJS.Timeout>();
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout {
+    const t: NodeJS.Timeout = setTimeout(() => {
+      this.scheduled.delete(t);
+      callback();
+    }, ms);
+    this.scheduled.add(t);
+    return t;
+  }
+  clearTimeout(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout | undefined);
+    this.scheduled.delete(handle as NodeJS.Timeout);
+  }
 }
+
+function client(port: number, lines: LogLine[] = [], requestTimeoutMs = 2000, timers?: RpcTimers): RpcClient {
+  return new RpcClient({ url: `ws://127.0.0.1:${port}`, logger: memoryLogger(lines), requestTimeoutMs, reconnectDelayMs: 20, reconnectDelayMaxMs: 100, timers });
+}
+
+const failedAttempts = (lines: LogLine[]) => lines.filter((l) => l.msg === "cannot reach the node; retrying").length;
 
 test("requests get their own answers; JSON-RPC errors keep the node's code, message and data", async () => {
   const s = new ScriptServer();
@@ -136,7 +155,7 @@ test("reconnects after the server goes away and subscribes again; pending reques
     await hanging;
     await waitUntil("disconnected", () => !c.connected);
     assert.equal(sub.active, false);
-    await new Promise((r) => setTimeout(r, 150)); // a few failed reconnection attempts
+    await waitUntil("a few failed reconnection attempts", () => failedAttempts(lines) >= 3);
     await s.start();
     await waitUntil("resubscribed", () => items.length === 3 && sub.active);
     assert.equal(s.subscribeCalls, 2);
@@ -157,7 +176,8 @@ test("reconnects after the server goes away and subscribes again; pending reques
 test("close() fails waiting requests with STOPPED and stops reconnecting", async () => {
   const s = new ScriptServer();
   await s.start();
-  const c = client(s.port);
+  const timers = new TrackedTimers();
+  const c = client(s.port, [], 2000, timers);
   c.start();
   await waitUntil("connected", () => c.connected);
   assert.deepEqual(await c.request("echo", [1]), [1]);
@@ -165,9 +185,25 @@ test("close() fails waiting requests with STOPPED and stops reconnecting", async
   await c.close();
   await hanging;
   await assert.rejects(c.request("echo"), (e: PhostError) => e.code === "STOPPED");
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(s.sockets.size, 0, "no reconnection after close");
+  // Nothing left scheduled means nothing can reconnect later: no need to wait and see.
+  assert.equal(timers.scheduled.size, 0, "no reconnection scheduled after close");
+  await waitUntil("the server saw the socket close", () => s.sockets.size === 0);
   await s.stop();
+});
+
+test("close() during the wait between reconnection attempts cancels the next attempt", async () => {
+  const s = new ScriptServer();
+  await s.start();
+  await s.stop(); // keep the port, close the listener
+  const lines: LogLine[] = [];
+  const timers = new TrackedTimers();
+  const c = client(s.port, lines, 2000, timers);
+  c.start();
+  await waitUntil("a failed attempt", () => failedAttempts(lines) >= 1);
+  assert.equal(timers.scheduled.size, 1, "the next attempt is scheduled");
+  await c.close();
+  assert.equal(timers.scheduled.size, 0, "no reconnection scheduled after close");
+  await assert.rejects(c.request("echo"), (e: PhostError) => e.code === "STOPPED");
 });
 
 test("keeps trying to reach a node that is not up yet, warning once", async () => {

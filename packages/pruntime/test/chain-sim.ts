@@ -34,7 +34,7 @@ export function registryEvent(event: RegistryEventValue): MessageValue {
 }
 
 export class ChainSim {
-  readonly chain = new ChainFixture({ fillerKeys: 32 });
+  readonly chain: ChainFixture;
   readonly nodes: PruntimeCore[] = [];
   readonly workers = new Set<string>();
   readonly gatekeepers = new Set<string>();
@@ -47,6 +47,11 @@ export class ChainSim {
   /** Public keys the chain holds for clusters and contracts (PhalaRegistry.ClusterKeys / ContractKeys), by hex id. */
   readonly clusterKeys = new Map<string, PublicKeysValue>();
   readonly contractKeys = new Map<string, PublicKeysValue>();
+
+  /** `fillerKeys`: keys in the chain's state besides the ones it writes (the sync bench uses a million). */
+  constructor(options: { fillerKeys?: number } = {}) {
+    this.chain = new ChainFixture({ fillerKeys: options.fillerKeys ?? 32 });
+  }
 
   add(node: PruntimeCore): PruntimeCore {
     node.init(this.chain.genesisHeader);

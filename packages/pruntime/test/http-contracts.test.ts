@@ -36,8 +36,18 @@ test("contract routes: results, contract info, clusters on /info and encrypted q
   const dir = mkdtempSync(join(tmpdir(), "pruntime-contracts-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const runner = await testRunner();
+  // The served pRuntime's runner tells the test when a spinning query has started, so the test
+  // can send a request while a batch is running instead of guessing how long to wait.
+  let spinStarted: () => void = () => {};
+  const spinning$ = new Promise<void>((resolve) => (spinStarted = resolve));
+  const servedRunner: typeof runner = {
+    call: (c) => {
+      if (c.mode === "query" && c.input.includes('"spin"')) spinStarted();
+      return runner.call(c);
+    },
+  };
   const now = { ms: 5_000 };
-  const p = await startPruntime({ dataDir: dir, port: 0, runner, clock: () => now.ms });
+  const p = await startPruntime({ dataDir: dir, port: 0, runner: servedRunner, clock: () => now.ms });
   let closed = false;
   t.after(() => (closed ? undefined : p.close()));
   const gk = PruntimeCore.open({ checkpointIntervalBlocks: 100, beaconIntervalBlocks: 1000, logger: silentLogger }, { sealer: new MemorySealer(), random: seededRandom(77), runner });
@@ -145,7 +155,7 @@ test("contract routes: results, contract info, clusters on /info and encrypted q
   const spins = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => query(alice, ecdh, contract, { op: "spin" }, `spin ${i}`, { expiresAtMs: 120_000n }));
   const order: string[] = [];
   const spinning = call(p, "/queries", postBytes(QueryBatchRequest.codec.enc(spins.map((q) => q.request)))).then((r) => (order.push("batch"), r));
-  await new Promise((r) => setTimeout(r, 20));
+  await spinning$;
   const health = await call(p, "/health");
   order.push("health");
   const spun = await spinning;

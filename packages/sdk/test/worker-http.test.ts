@@ -10,7 +10,7 @@ import { createServer as createTcpServer } from "node:net";
 import { createServer as createHttpsServer } from "node:https";
 import { readFileSync } from "node:fs";
 import { once } from "node:events";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { platformFetch } from "#worker-http";
 import { REQUESTS_WAITING_PER_WORKER_MAX, SOCKETS_PER_WORKER_MAX } from "../src/worker-http/node.ts";
 import { postQuery } from "../src/worker-client.ts";
@@ -26,13 +26,20 @@ const TRANSPORTS: Array<[string, FetchLike]> = [
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
   const server = createServer(handler);
   let connections = 0;
-  server.on("connection", () => connections++);
+  const open = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    connections++;
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     connections: () => connections,
+    /** Resolves once every connection open now has closed (e.g. dropped after the keep-alive timeout). */
+    allClosed: () => Promise.all([...open].map((socket) => once(socket, "close"))),
     setKeepAliveTimeout: (ms: number) => void (server.keepAliveTimeout = ms),
     close: () => {
       server.closeAllConnections();
@@ -123,7 +130,7 @@ for (const [name, fetchImpl] of TRANSPORTS) {
       const q = (url: string, i: number) => postQuery(url, Uint8Array.of(i, 1, 2), { fetch: fetchImpl, timeoutMs: 5_000 });
       assert.deepEqual(await q(chunked.url, 9), Uint8Array.of(9, 1, 2));
       // The server drops the idle connection after 50 ms; the next query still gets through.
-      await new Promise((r) => setTimeout(r, 120));
+      await chunked.allClosed();
       assert.deepEqual(await q(chunked.url, 8), Uint8Array.of(8, 1, 2));
       for (let i = 0; i < 3; i++) assert.deepEqual(await q(closing.url, i), Uint8Array.of(i, 1, 2));
       assert.deepEqual(await q(rawUrl, 0), Uint8Array.of(7, 8));

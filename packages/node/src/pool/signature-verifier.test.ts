@@ -40,7 +40,7 @@ test("a signature thread that dies leaves the rotation: nothing hangs, and check
     // In flight when the thread dies: answered "not verified here", so the caller's full check decides.
     assert.equal(await v.verify(check("ed25519", "in flight")), false);
     assert.ok(errors.some((m) => m.includes("boom")), "the failure is reported");
-    for (let i = 0; i < 50 && v.threads > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // The thread leaves the rotation before its failure is reported, so no need to wait and see.
     assert.equal(v.threads, 0);
     // Afterwards every check runs inline and gets its real verdict.
     assert.equal(await v.verify(check("ed25519", "after")), true);
