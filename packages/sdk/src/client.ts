@@ -138,6 +138,8 @@ function poolRefusal(what: string, e: PhalaSdkError): PhalaSdkError {
   return new PhalaSdkError("TX_INVALID", "chain", `${what}: the node refused the transaction: ${message}${data ? ` (${data})` : ""}`, { cause: e, details: { rpcCode, rpcData: data } });
 }
 
+/** Blocks whose proven body and events are kept: the few a burst of submissions lands in. */
+const PROVEN_BLOCKS_MAX = 8;
 /** Head reads kept between finalized blocks; enough for every record a busy client touches. */
 const HEAD_READS_MAX = 4096;
 
@@ -166,6 +168,8 @@ export class PhalaClient implements ContractHost {
   #pending: Array<{ key: Uint8Array; settle: (v: Promise<Uint8Array | undefined>) => void }> = [];
   /** Verified provenances by target and key, so a key is checked once and not again per command. */
   readonly #provenance = new Map<string, Promise<KeyProvenance>>();
+  /** Proven bodies and events of the last blocks extrinsics were included in. */
+  readonly #provenBlocks = new Map<string, Promise<{ certified: CertifiedBlock; extrinsics: string[]; events: Uint8Array | undefined }>>();
 
   private constructor(rpc: RpcClient, chain: ChainReader, version: { specVersion: number; transactionVersion: number }, settings: ClientSettings, queryBatcher: QueryBatcher) {
     this.rpc = rpc;
@@ -454,18 +458,9 @@ export class PhalaClient implements ContractHost {
     const callBytes = encodeCall(pallet, call, args);
     const accepted = await this.#serialized(signer.accountId, () => this.#submitAndWatch(signer, callBytes, what));
     const { blockHash, hash, xtHex } = await accepted.finalized;
-    // The inclusion, the index and the events are proven: the block by its certificate, the
-    // body by its extrinsics root, the events by a read proof against its state root.
-    const [certified, block] = await Promise.all([this.chain.certify(blockHash), this.rpc.request("chain_getBlock", [toHex(blockHash)])]);
-    const extrinsics = (block as { block?: { extrinsics?: unknown } } | null)?.block?.extrinsics;
-    if (!Array.isArray(extrinsics)) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `chain_getBlock has no body for finalized block ${toHex(blockHash)}`);
-    this.chain.checkBody(
-      certified,
-      extrinsics.map((x) => hexField("chain_getBlock", x)),
-    );
+    const { certified, extrinsics, events: eventsRaw } = await this.#provenBlock(blockHash);
     const index = extrinsics.findIndex((x) => x === xtHex);
     if (index < 0) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `${what}: the node said block ${toHex(blockHash)} includes the extrinsic, but its body does not`);
-    const eventsRaw = (await this.chain.read(certified, [phalaRuntime().systemEvents.key()]))[0];
     if (eventsRaw === undefined) throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `${what}: the node has no events for block ${toHex(blockHash)} (state pruned?)`);
     let outcome;
     try {
@@ -477,6 +472,35 @@ export class PhalaClient implements ContractHost {
     const included: IncludedExtrinsic = { hash: toHex(hash), blockHash: toHex(blockHash), blockNumber: certified.number, index, events: outcome.events };
     if (!outcome.success) throw dispatchFailure(what, outcome.errorName, { blockHash: included.blockHash, blockNumber: included.blockNumber, extrinsic: included.hash });
     return included;
+  }
+
+  /**
+   * A finalized block's body and events, proven: the block by its certificate, the body by its
+   * extrinsics root, the events by a read proof against its state root. Kept for the last few
+   * blocks, since every extrinsic a busy client sends in one block asks for the same.
+   */
+  #provenBlock(blockHash: Uint8Array): Promise<{ certified: CertifiedBlock; extrinsics: string[]; events: Uint8Array | undefined }> {
+    const key = toHex(blockHash);
+    let p = this.#provenBlocks.get(key);
+    if (!p) {
+      p = (async () => {
+        const [certified, block] = await Promise.all([this.chain.certify(blockHash), this.rpc.request("chain_getBlock", [key])]);
+        const extrinsics = (block as { block?: { extrinsics?: unknown } } | null)?.block?.extrinsics;
+        if (!Array.isArray(extrinsics) || !extrinsics.every((x) => typeof x === "string")) {
+          throw new PhalaSdkError("NODE_BAD_RESPONSE", "chain", `chain_getBlock has no body for finalized block ${key}`);
+        }
+        this.chain.checkBody(
+          certified,
+          extrinsics.map((x) => hexField("chain_getBlock", x)),
+        );
+        const events = (await this.chain.read(certified, [phalaRuntime().systemEvents.key()]))[0];
+        return { certified, extrinsics: extrinsics as string[], events };
+      })();
+      if (this.#provenBlocks.size >= PROVEN_BLOCKS_MAX) this.#provenBlocks.delete(this.#provenBlocks.keys().next().value!);
+      this.#provenBlocks.set(key, p);
+      p.catch(() => this.#provenBlocks.delete(key));
+    }
+    return p;
   }
 
   /**
