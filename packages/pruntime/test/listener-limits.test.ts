@@ -3,6 +3,7 @@
  * 127.0.0.0/8 to loopback, so binding clients to 127.0.0.2, 127.0.0.3, ... gives them distinct
  * source addresses without any network.
  */
+import { once } from "node:events";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -62,7 +63,6 @@ function softOpenFilesLimit(): number {
 
 async function withPruntime(t: { after: (fn: () => unknown) => void }, limits: Partial<ListenerLimits>): Promise<RunningPruntime & { publicPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), "pruntime-listener-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const p = await startPruntime({ dataDir: dir, port: 0, publicPort: 0, publicHost: "127.0.0.1", listenerLimits: limits });
   t.after(() => p.close());
   return p as RunningPruntime & { publicPort: number };
@@ -76,13 +76,20 @@ test(`${SLOW_CLIENTS} idle and slow connections do not stop the public port answ
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), "pruntime-listener-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   // Deadlines far off, so the connections stay open while measured; the deadlines have their own test.
   const limits: Partial<ListenerLimits> = { headersTimeoutMs: 300_000, requestTimeoutMs: 300_000 };
   const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(import.meta.dirname, "pruntime-process.ts"), dir, JSON.stringify(limits)], {
     stdio: ["pipe", "pipe", "inherit"],
   });
-  t.after(() => child.kill());
+  // The directory goes only once the process that writes into it has exited.
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.kill();
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const ask = async (cmd?: string): Promise<any> => {
     if (cmd !== undefined) child.stdin.write(cmd + "\n");
