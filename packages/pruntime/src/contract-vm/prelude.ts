@@ -19,7 +19,166 @@ export const HostOp = {
   env: 5,
   /** (tag: FinishTag, text): the call's result; the first one counts. */
   finish: 6,
+  /** (gas): the work of builtins the prelude metered since its last report (BUILTIN_GAS below). */
+  meter: 7,
 } as const;
+
+/**
+ * Gas the prelude collects in the VM before reporting it to the host in one `meter` host
+ * call. A host call costs ~1 µs; 65,536 gas stands for ~30 µs of builtin work, so reporting
+ * adds a few percent to the builtins it meters, and the builtin work a whole call can do
+ * without being charged stays under one batch. Consensus: it decides when a call runs out of gas.
+ */
+export const BUILTIN_METER_BATCH_GAS = 65_536;
+
+/**
+ * Largest result one builtin call can make, in string characters or array elements: the
+ * 16 MiB heap cannot hold more. A result size computed from arguments (repeat, padStart) past
+ * it is not charged up front: QuickJS fails such a call at once (RangeError or out of memory).
+ */
+export const BUILTIN_RESULT_LENGTH_MAX = 16 * 1024 * 1024;
+
+/**
+ * Gas per unit of input or output (a string character, an array or typed-array element) of
+ * the builtins the prelude meters, by how costly a unit of their work is. Measured with
+ * bench/builtin-cost.ts (2 MiB inputs, Node 20, the busy reference machine) and set so a
+ * builtin is charged at least ~2 gas per ns, the rate of ordinary metered code (the plain
+ * infinite loop): without them a loop over `s.indexOf(x)` on a 2 MiB string was charged
+ * ~150 gas for ~10 ms of work. Consensus, like everything in gas.ts.
+ */
+export const BUILTIN_GAS = {
+  /** Scanning or copying: indexOf, includes, trim, fill, reverse, repeat, pad, typed arrays (~5-13 ns per unit). */
+  scan: 24,
+  /** Converting characters or elements one by one: case mapping, join, JSON (~15-30 ns per unit). */
+  convert: 64,
+  /** Building new strings or arrays piece by piece: split, replace, per piece (~40-100 ns per unit). */
+  build: 256,
+  /** Unicode normalisation and comparison (~100 ns per character). */
+  unicode: 200,
+  /** One comparison of a sort, times n·log2(n) of them (the default comparator converts both sides to strings). */
+  compare: 160,
+  /**
+   * Per character compared while searching for a string in a string: QuickJS compares the
+   * needle at every position where its first character matches, n·m characters at worst
+   * (~30 ns per 16 characters, memcmp).
+   */
+  searchPer16: 64,
+} as const;
+
+/**
+ * Wraps the builtins whose work grows with their input so that each call reports gas in
+ * proportion to that work before doing it (and, for results whose size cannot be known in
+ * advance, right after). Without this the interrupt counter sees one tick per builtin call,
+ * however long the call runs. The originals stay in this closure only: contract code can
+ * replace or delete the wrappers (the properties keep their usual attributes) but never
+ * reach an unwrapped builtin. Function.prototype.toString shows wrappers as native code.
+ * Runs inside PRELUDE_SOURCE, which defines host, apply, defineProperty, getPrototypeOf and StringCtor.
+ */
+const BUILTIN_METER_SOURCE = `
+  var meterBatch = ${BUILTIN_METER_BATCH_GAS}, resultMax = ${BUILTIN_RESULT_LENGTH_MAX};
+  var SCAN = ${BUILTIN_GAS.scan}, CONVERT = ${BUILTIN_GAS.convert}, BUILD = ${BUILTIN_GAS.build}, UNICODE = ${BUILTIN_GAS.unicode}, COMPARE = ${BUILTIN_GAS.compare}, SEARCH16 = ${BUILTIN_GAS.searchPer16};
+  // Past 2^40 gas any limit is exhausted; clamping keeps every figure an exact integer.
+  var clampMax = 1099511627776;
+  var isArray = Array.isArray;
+  var getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  var weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
+  var fnToString = Function.prototype.toString;
+  var pending = 0;
+  var meter = function (gas) {
+    pending += gas < clampMax ? gas : clampMax;
+    if (pending >= meterBatch) { var p = pending; pending = 0; host(${HostOp.meter}, p); }
+  };
+  var slen = function (v) { return typeof v === "string" ? v.length : 0; };
+  var alen = function (v) {
+    if (v === null || v === undefined) return 0;
+    var l = v.length;
+    return typeof l === "number" && l > 0 ? (l < clampMax ? l - l % 1 : clampMax) : 0;
+  };
+  var TypedArrayProto = getPrototypeOf(Uint8Array.prototype);
+  var typedLength = getOwnPropertyDescriptor(TypedArrayProto, "length").get;
+  var tlen = function (v) { try { return apply(typedLength, v, []); } catch (_) { return 0; } };
+  var log2 = function (n) { var k = 1; while (n > 2) { n = (n - n % 2) / 2; k++; } return k; };
+  var searchCost = function (n, m) { var c = n * m; return SCAN * n + SEARCH16 * ((c - c % 16) / 16); };
+  var resultCost = function (len, per) { return len > 0 && len <= resultMax ? per * (len - len % 1) : 0; };
+  var wrapped = new WeakMap();
+  // how: 1 converts this to a string first, 2 also the first argument (as the builtin would, in the same order).
+  var wrap = function (target, key, pre, postPer, how) {
+    var original = target[key];
+    if (typeof original !== "function") return;
+    var holder = {
+      [key]() {
+        var self = this, args = arguments;
+        if (how > 0 && typeof self !== "string" && self !== null && self !== undefined) self = StringCtor(self);
+        if (how > 1 && args.length > 0 && args[0] !== null && typeof args[0] === "object") {
+          var copy = [StringCtor(args[0])];
+          for (var i = 1; i < args.length; i++) copy[i] = args[i];
+          args = copy;
+        }
+        if (pre !== null) meter(pre(self, args));
+        var result = apply(original, self, args);
+        if (postPer > 0 && (typeof result === "string" || isArray(result))) meter(postPer * result.length);
+        return result;
+      },
+    };
+    var w = holder[key];
+    defineProperty(w, "length", { value: original.length, writable: false, enumerable: false, configurable: true });
+    apply(weakSet, wrapped, [w, original.name]);
+    var d = getOwnPropertyDescriptor(target, key);
+    defineProperty(target, key, { value: w, writable: d.writable, enumerable: d.enumerable, configurable: d.configurable });
+  };
+  var wrapAll = function (target, keys, pre, postPer, how) { for (var i = 0; i < keys.length; i++) wrap(target, keys[i], pre, postPer, how); };
+
+  var search = function (s, a) { return searchCost(slen(s), slen(a[0])); };
+  var SP = StringCtor.prototype;
+  wrapAll(SP, ["indexOf", "lastIndexOf"], search, 0, 2);
+  wrapAll(SP, ["includes"], search, 0, 1);
+  wrap(SP, "split", search, BUILD, 1);
+  wrapAll(SP, ["replace", "replaceAll"], function (s, a) {
+    var n = slen(s);
+    return (typeof a[0] === "string" ? searchCost(n, a[0].length) : SCAN * n) + SCAN * slen(a[1]);
+  }, BUILD, 1);
+  wrap(SP, "repeat", function (s, a) { var c = a[0]; return typeof c === "number" ? resultCost(slen(s) * c, SCAN) : 0; }, 0, 1);
+  wrapAll(SP, ["padStart", "padEnd"], function (s, a) { var t = a[0], n = slen(s); return resultCost(typeof t === "number" && t > n ? t : n, SCAN); }, 0, 1);
+  wrap(SP, "normalize", function (s) { return UNICODE * slen(s); }, 0, 1);
+  wrap(SP, "localeCompare", function (s, a) { return UNICODE * (slen(s) + slen(a[0])); }, 0, 1);
+  wrapAll(SP, ["toUpperCase", "toLowerCase", "toLocaleUpperCase", "toLocaleLowerCase"], function (s) { return CONVERT * slen(s); }, 0, 1);
+  wrapAll(SP, ["trim", "trimStart", "trimEnd", "trimLeft", "trimRight"], function (s) { return SCAN * slen(s); }, 0, 1);
+  wrap(SP, "concat", null, SCAN, 1);
+  var count = function (s, a) { return CONVERT * a.length; };
+  wrapAll(StringCtor, ["fromCharCode", "fromCodePoint"], count, 0, 0);
+
+  var AP = Array.prototype;
+  var scanArray = function (s) { return SCAN * alen(s); };
+  wrapAll(AP, ["indexOf", "lastIndexOf", "includes", "fill", "copyWithin", "reverse", "splice", "toReversed", "toSpliced", "with"], scanArray, 0, 0);
+  wrap(AP, "join", function (s) { return CONVERT * alen(s); }, SCAN, 0);
+  wrapAll(AP, ["slice", "concat", "flat"], null, BUILD, 0);
+  var sortCost = function (n) { return COMPARE * n * log2(n); };
+  wrapAll(AP, ["sort", "toSorted"], function (s) { return sortCost(alen(s)); }, 0, 0);
+
+  var scanTyped = function (s) { return SCAN * tlen(s); };
+  wrapAll(TypedArrayProto, ["fill", "indexOf", "lastIndexOf", "includes", "reverse", "copyWithin", "slice", "toReversed", "with"], scanTyped, 0, 0);
+  wrap(TypedArrayProto, "join", function (s) { return CONVERT * tlen(s); }, SCAN, 0);
+  wrap(TypedArrayProto, "set", function (s, a) { var n = tlen(a[0]); return SCAN * (n > 0 ? n : alen(a[0])); }, 0, 0);
+  wrapAll(TypedArrayProto, ["sort", "toSorted"], function (s) { return sortCost(tlen(s)); }, 0, 0);
+
+  wrap(JSON, "parse", function (s, a) { return CONVERT * slen(a[0]); }, 0, 0);
+  wrap(JSON, "stringify", null, CONVERT, 0);
+  wrapAll(Object, ["keys", "values", "entries", "getOwnPropertyNames"], null, BUILD, 0);
+  wrap(Reflect, "ownKeys", null, BUILD, 0);
+  wrap(Function.prototype, "apply", function (s, a) { return SCAN * alen(a[1]); }, 0, 0);
+  wrap(Reflect, "apply", function (s, a) { return SCAN * alen(a[2]); }, 0, 0);
+  wrap(Reflect, "construct", function (s, a) { return SCAN * alen(a[1]); }, 0, 0);
+
+  var nativeToString = {
+    toString() {
+      var name = apply(weakGet, wrapped, [this]);
+      return name === undefined ? apply(fnToString, this, arguments) : "function " + name + "() {\\n    [native code]\\n}";
+    },
+  }.toString;
+  defineProperty(nativeToString, "length", { value: 0, writable: false, enumerable: false, configurable: true });
+  apply(weakSet, wrapped, [nativeToString, "toString"]);
+  defineProperty(Function.prototype, "toString", { value: nativeToString, writable: true, enumerable: false, configurable: true });
+`;
 
 export const FinishTag = {
   ok: 0,
@@ -94,6 +253,7 @@ export const PRELUDE_SOURCE = `(function (host) {
     return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
   };
   defineProperty(Math, "random", { value: random, writable: false, enumerable: false, configurable: false });
+${BUILTIN_METER_SOURCE}
 
   var str = function (v, what) {
     if (typeof v !== "string") throw new TypeErrorCtor(what + " must be a string");
