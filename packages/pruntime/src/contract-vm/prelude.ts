@@ -101,21 +101,41 @@ const BUILTIN_METER_SOURCE = `
   var searchCost = function (n, m) { var c = n * m; return SCAN * n + SEARCH16 * ((c - c % 16) / 16); };
   var resultCost = function (len, per) { return len > 0 && len <= resultMax ? per * (len - len % 1) : 0; };
   var wrapped = new WeakMap();
-  // how: 1 converts this to a string first, 2 also the first argument (as the builtin would, in the same order).
+  var ProxyCtor = Proxy, reflectGet = Reflect.get;
+  var isObject = function (v) { return v !== null && (typeof v === "object" || typeof v === "function"); };
+  // An array-like that is not an Array can answer "length" differently to the charge and to
+  // the builtin (a getter): the builtin gets a view whose length is the one read for the
+  // charge. Every other property read goes through the view's trap, a metered call.
+  var pinLength = function (o) {
+    var len = alen(o);
+    return new ProxyCtor(o, { get: function (t, k, r) { return k === "length" ? len : apply(reflectGet, undefined, [t, k, r]); } });
+  };
+  // how: STRING_THIS converts this to a string first, STRING_ARG0 also the first argument (as
+  // the builtin would, in the same order); ARRAY_THIS pins the length of an array-like this,
+  // ARRAY_ARGS also of spreadable array-like arguments (concat).
+  var NONE = 0, STRING_THIS = 1, STRING_ARG0 = 2, ARRAY_THIS = 3, ARRAY_ARGS = 4;
+  var spreadable = Symbol.isConcatSpreadable;
   var wrap = function (target, key, pre, postPer, how) {
     var original = target[key];
     if (typeof original !== "function") return;
     var holder = {
       [key]() {
-        var self = this, args = arguments;
-        if (how > 0 && typeof self !== "string" && self !== null && self !== undefined) self = StringCtor(self);
-        if (how > 1 && args.length > 0 && args[0] !== null && typeof args[0] === "object") {
+        var self = this, args = arguments, unpinned = self;
+        if ((how === STRING_THIS || how === STRING_ARG0) && typeof self !== "string" && self !== null && self !== undefined) self = StringCtor(self);
+        if (how === STRING_ARG0 && args.length > 0 && isObject(args[0])) {
           var copy = [StringCtor(args[0])];
           for (var i = 1; i < args.length; i++) copy[i] = args[i];
           args = copy;
         }
+        if (how >= ARRAY_THIS && isObject(self) && !isArray(self) && (how === ARRAY_THIS || self[spreadable])) self = pinLength(self);
+        if (how === ARRAY_ARGS) {
+          var pinned = [];
+          for (var j = 0; j < args.length; j++) pinned[j] = isObject(args[j]) && !isArray(args[j]) && args[j][spreadable] ? pinLength(args[j]) : args[j];
+          args = pinned;
+        }
         if (pre !== null) meter(pre(self, args));
         var result = apply(original, self, args);
+        if (result === self && self !== unpinned) result = unpinned;
         if (postPer > 0 && (typeof result === "string" || isArray(result))) meter(postPer * result.length);
         return result;
       },
@@ -130,44 +150,56 @@ const BUILTIN_METER_SOURCE = `
 
   var search = function (s, a) { return searchCost(slen(s), slen(a[0])); };
   var SP = StringCtor.prototype;
-  wrapAll(SP, ["indexOf", "lastIndexOf"], search, 0, 2);
-  wrapAll(SP, ["includes"], search, 0, 1);
-  wrap(SP, "split", search, BUILD, 1);
+  wrapAll(SP, ["indexOf", "lastIndexOf"], search, 0, STRING_ARG0);
+  wrapAll(SP, ["includes"], search, 0, STRING_THIS);
+  wrap(SP, "split", search, BUILD, STRING_THIS);
   wrapAll(SP, ["replace", "replaceAll"], function (s, a) {
     var n = slen(s);
     return (typeof a[0] === "string" ? searchCost(n, a[0].length) : SCAN * n) + SCAN * slen(a[1]);
-  }, BUILD, 1);
-  wrap(SP, "repeat", function (s, a) { var c = a[0]; return typeof c === "number" ? resultCost(slen(s) * c, SCAN) : 0; }, 0, 1);
-  wrapAll(SP, ["padStart", "padEnd"], function (s, a) { var t = a[0], n = slen(s); return resultCost(typeof t === "number" && t > n ? t : n, SCAN); }, 0, 1);
-  wrap(SP, "normalize", function (s) { return UNICODE * slen(s); }, 0, 1);
-  wrap(SP, "localeCompare", function (s, a) { return UNICODE * (slen(s) + slen(a[0])); }, 0, 1);
-  wrapAll(SP, ["toUpperCase", "toLowerCase", "toLocaleUpperCase", "toLocaleLowerCase"], function (s) { return CONVERT * slen(s); }, 0, 1);
-  wrapAll(SP, ["trim", "trimStart", "trimEnd", "trimLeft", "trimRight"], function (s) { return SCAN * slen(s); }, 0, 1);
-  wrap(SP, "concat", null, SCAN, 1);
+  }, BUILD, STRING_THIS);
+  wrap(SP, "repeat", function (s, a) { var c = a[0]; return typeof c === "number" ? resultCost(slen(s) * c, SCAN) : 0; }, 0, STRING_THIS);
+  wrapAll(SP, ["padStart", "padEnd"], function (s, a) { var t = a[0], n = slen(s); return resultCost(typeof t === "number" && t > n ? t : n, SCAN); }, 0, STRING_THIS);
+  wrap(SP, "normalize", function (s) { return UNICODE * slen(s); }, 0, STRING_THIS);
+  wrap(SP, "localeCompare", function (s, a) { return UNICODE * (slen(s) + slen(a[0])); }, 0, STRING_THIS);
+  wrapAll(SP, ["toUpperCase", "toLowerCase", "toLocaleUpperCase", "toLocaleLowerCase"], function (s) { return CONVERT * slen(s); }, 0, STRING_THIS);
+  wrapAll(SP, ["trim", "trimStart", "trimEnd", "trimLeft", "trimRight"], function (s) { return SCAN * slen(s); }, 0, STRING_THIS);
+  wrap(SP, "concat", null, SCAN, STRING_THIS);
+  wrapAll(SP, ["slice", "substring", "substr"], null, SCAN, STRING_THIS);
+  wrapAll(SP, ["startsWith", "endsWith"], function (s, a) { return SCAN * slen(a[0]); }, 0, STRING_THIS);
+  wrapAll(SP, ["isWellFormed", "toWellFormed"], function (s) { return SCAN * slen(s); }, 0, STRING_THIS);
   var count = function (s, a) { return CONVERT * a.length; };
-  wrapAll(StringCtor, ["fromCharCode", "fromCodePoint"], count, 0, 0);
+  wrapAll(StringCtor, ["fromCharCode", "fromCodePoint"], count, 0, NONE);
 
   var AP = Array.prototype;
   var scanArray = function (s) { return SCAN * alen(s); };
-  wrapAll(AP, ["indexOf", "lastIndexOf", "includes", "fill", "copyWithin", "reverse", "splice", "toReversed", "toSpliced", "with"], scanArray, 0, 0);
-  wrap(AP, "join", function (s) { return CONVERT * alen(s); }, SCAN, 0);
-  wrapAll(AP, ["slice", "concat", "flat"], null, BUILD, 0);
+  // Holes are skipped without calling the callback, so a sparse array's length is work too.
+  wrapAll(AP, ["indexOf", "lastIndexOf", "includes", "fill", "copyWithin", "reverse", "splice", "toReversed", "toSpliced", "with",
+    "forEach", "map", "filter", "some", "every", "reduce", "reduceRight", "flatMap"], scanArray, 0, ARRAY_THIS);
+  wrap(AP, "join", function (s) { return CONVERT * alen(s); }, SCAN, ARRAY_THIS);
+  // Cheap on a slice of an Array (charged by result); an array-like's length is walked.
+  var scanArrayLikes = function (s, a) {
+    var n = isArray(s) ? 0 : alen(s);
+    for (var i = 0; i < a.length; i++) if (isObject(a[i]) && !isArray(a[i])) n += alen(a[i]);
+    return SCAN * n;
+  };
+  wrapAll(AP, ["slice", "flat"], scanArrayLikes, BUILD, ARRAY_THIS);
+  wrap(AP, "concat", scanArrayLikes, BUILD, ARRAY_ARGS);
   var sortCost = function (n) { return COMPARE * n * log2(n); };
-  wrapAll(AP, ["sort", "toSorted"], function (s) { return sortCost(alen(s)); }, 0, 0);
+  wrapAll(AP, ["sort", "toSorted"], function (s) { return sortCost(alen(s)); }, 0, ARRAY_THIS);
 
   var scanTyped = function (s) { return SCAN * tlen(s); };
-  wrapAll(TypedArrayProto, ["fill", "indexOf", "lastIndexOf", "includes", "reverse", "copyWithin", "slice", "toReversed", "with"], scanTyped, 0, 0);
-  wrap(TypedArrayProto, "join", function (s) { return CONVERT * tlen(s); }, SCAN, 0);
-  wrap(TypedArrayProto, "set", function (s, a) { var n = tlen(a[0]); return SCAN * (n > 0 ? n : alen(a[0])); }, 0, 0);
-  wrapAll(TypedArrayProto, ["sort", "toSorted"], function (s) { return sortCost(tlen(s)); }, 0, 0);
+  wrapAll(TypedArrayProto, ["fill", "indexOf", "lastIndexOf", "includes", "reverse", "copyWithin", "slice", "toReversed", "with"], scanTyped, 0, NONE);
+  wrap(TypedArrayProto, "join", function (s) { return CONVERT * tlen(s); }, SCAN, NONE);
+  wrap(TypedArrayProto, "set", function (s, a) { var n = tlen(a[0]); return SCAN * (n > 0 ? n : alen(a[0])); }, 0, NONE);
+  wrapAll(TypedArrayProto, ["sort", "toSorted"], function (s) { return sortCost(tlen(s)); }, 0, NONE);
 
-  wrap(JSON, "parse", function (s, a) { return CONVERT * slen(a[0]); }, 0, 0);
-  wrap(JSON, "stringify", null, CONVERT, 0);
-  wrapAll(Object, ["keys", "values", "entries", "getOwnPropertyNames"], null, BUILD, 0);
-  wrap(Reflect, "ownKeys", null, BUILD, 0);
-  wrap(Function.prototype, "apply", function (s, a) { return SCAN * alen(a[1]); }, 0, 0);
-  wrap(Reflect, "apply", function (s, a) { return SCAN * alen(a[2]); }, 0, 0);
-  wrap(Reflect, "construct", function (s, a) { return SCAN * alen(a[1]); }, 0, 0);
+  wrap(JSON, "parse", function (s, a) { return CONVERT * slen(a[0]); }, 0, NONE);
+  wrap(JSON, "stringify", null, CONVERT, NONE);
+  wrapAll(Object, ["keys", "values", "entries", "getOwnPropertyNames"], null, BUILD, NONE);
+  wrap(Reflect, "ownKeys", null, BUILD, NONE);
+  wrap(Function.prototype, "apply", function (s, a) { return SCAN * alen(a[1]); }, 0, NONE);
+  wrap(Reflect, "apply", function (s, a) { return SCAN * alen(a[2]); }, 0, NONE);
+  wrap(Reflect, "construct", function (s, a) { return SCAN * alen(a[1]); }, 0, NONE);
 
   var nativeToString = {
     toString() {

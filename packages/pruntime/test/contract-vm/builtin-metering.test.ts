@@ -35,12 +35,17 @@ const WORKLOADS: Record<string, [string, string]> = {
   "String localeCompare": [`const s = "ab".repeat(${K / 2}); const t = s + "c";`, `s.localeCompare(t)`],
   "String toUpperCase": [`const s = "ab".repeat(${K / 2});`, `s.toUpperCase()`],
   "String trim": [`const s = " ".repeat(${K}) + "x";`, `s.trim()`],
+  "String slice": [`const s = "ab".repeat(${K / 2});`, `s.slice(1)`],
+  "String startsWith": [`const s = "ab".repeat(${K / 2}); const t = s.slice(0, -1) + "c";`, `s.startsWith(t)`],
   "String concat": [`const s = "ab".repeat(${K / 2});`, `s.concat(s)`],
   "String.fromCharCode.apply": [`const a = new Array(65000).fill(97);`, `String.fromCharCode.apply(null, a)`],
   "Array join": [`const a = new Array(${K}).fill("x");`, `a.join(",")`],
   "Array indexOf": [`const a = new Array(${K}).fill(1);`, `a.indexOf(2)`],
   "Array includes": [`const a = new Array(${K}).fill(1);`, `a.includes(2)`],
   "Array indexOf, sparse length": [`const a = []; a.length = ${K};`, `a.indexOf(2)`],
+  "Array indexOf, array-like": [`const o = { length: ${K} };`, `Array.prototype.indexOf.call(o, 2)`],
+  "Array forEach, sparse": [`const a = []; a.length = ${K}; const f = () => {};`, `a.forEach(f)`],
+  "Array concat, spreadable array-like": [`const o = { length: ${K}, [Symbol.isConcatSpreadable]: true };`, `[].concat(o)`],
   "Array fill": [`const a = new Array(${K}).fill(1);`, `a.fill(2)`],
   "Array reverse": [`const a = new Array(${K}).fill(1);`, `a.reverse()`],
   "Array slice": [`const a = new Array(${K}).fill(1);`, `a.slice()`],
@@ -133,6 +138,34 @@ test("contract code cannot reach an unwrapped builtin: every way to it is still 
   });
 });
 
+test("an array-like cannot show the builtin a longer length than it was charged for", () => {
+  // Each getter answers 1 to the first read and 2 (or a huge length) to later ones.
+  const code = bundle(`{ handle() {
+    const liar = () => { let reads = 0; return { 0: "a", 1: "b", get length() { return reads++ === 0 ? 1 : 2; } }; };
+    const spreadLiar = () => { const o = liar(); o[Symbol.isConcatSpreadable] = true; return o; };
+    const filled = liar(); Array.prototype.fill.call(filled, "z");
+    const self = liar();
+    return {
+      join: Array.prototype.join.call(liar()),
+      map: Array.prototype.map.call(liar(), (v) => v + "!"),
+      concat: [].concat(spreadLiar()),
+      concatThis: Array.prototype.concat.call(spreadLiar(), ["c"]),
+      fill: [filled[0], filled[1]],
+      fillReturnsThis: Array.prototype.fill.call(self, "y") === self,
+      notSpread: (() => { const o = { k: 1 }; return Array.prototype.concat.call(o, [2])[0] === o; })(),
+    };
+  } }`);
+  assert.deepEqual(outputOf(vm.call(request(code, "handle", {}))), {
+    join: "a",
+    map: ["a!"],
+    concat: ["a"],
+    concatThis: ["a", "c"],
+    fill: ["z", "b"],
+    fillReturnsThis: true,
+    notSpread: true,
+  });
+});
+
 test("wrapped builtins behave as before on ordinary inputs", () => {
   // Each expression is evaluated by QuickJS in the contract and by V8 here: the results must agree.
   const EXPRESSIONS = [
@@ -148,6 +181,10 @@ test("wrapped builtins behave as before on ordinary inputs", () => {
     `(() => { const a = new Uint8Array(4); a.set([1, 2], 1); return Array.from(a); })()`, `Array.from(new Uint8Array([1, 2, 3]).slice(1))`, `new Uint8Array([1, 2]).includes(2)`,
     `JSON.parse('{"a":[1,2]}', (k, v) => (typeof v === "number" ? v * 10 : v))`, `JSON.stringify({ a: [1, "x"] }, null, 2)`, `JSON.stringify(undefined) === undefined`,
     `Object.keys({ b: 1, a: 2 })`, `Object.values({ b: 1, a: 2 })`, `Object.entries({ a: 1 })`, `Object.getOwnPropertyNames([1])`, `Reflect.ownKeys({ x: 1 })`,
+    `"abcdef".slice(1, -1) + "abcdef".substring(4, 1) + "abcdef".substr(-3, 2)`, `["abc".startsWith("ab"), "abc".endsWith("bc", 3), "abc".startsWith("c", 2)]`,
+    `Array.prototype.map.call("abc", (c, i) => c + i)`, `[1, , 3].map((x) => x * 2).length`, `[1, 2, 3].filter((x) => x > 1)`, `[1, 2, 3].reduce((a, b) => a + b)`,
+    `[[1], [2]].flatMap((x) => x)`, `[1, 2].some((x) => x > 1) && [1, 2].every((x) => x > 0)`, `Array.prototype.slice.call({ length: 3, 1: "x" })`,
+    `(() => { const out = []; [5, 6].forEach((v, i, a) => out.push(v, i, a.length)); return out; })()`,
     `Math.max.apply(null, [1, 5, 2])`, `Reflect.apply(Math.min, null, [4, 2])`, `Reflect.construct(Array, [3]).length`,
     `[String.prototype.indexOf.length, String.prototype.indexOf.name, Array.prototype.sort.length, JSON.stringify.length, Function.prototype.apply.name]`,
     `Object.getOwnPropertyDescriptor(String.prototype, "split")`.concat(`.writable`),
