@@ -41,6 +41,13 @@ export const BUILTIN_WORKLOADS: Record<string, [string, string]> = {
   typedIndexOf: [`const a=new Uint8Array(${4 * MiB});`, `a.indexOf(1)`],
   typedSort: [`const a=new Uint16Array(${MiB / 4});for(let i=0;i<a.length;i++)a[i]=(i*7919)&65535;`, `a.slice().sort()`],
   fromCharCodeApply: [`const a=new Array(65000).fill(97);`, `String.fromCharCode.apply(null,a)`],
+  stringPlus: [`const s="ab".repeat(${MiB});let t;`, `t=s+"x"`],
+  template: [`const s="ab".repeat(${MiB});let t;`, "t=`${s}x`"],
+  spreadMax: [`const a=new Array(65000).fill(1);`, `Math.max(...a)`],
+  arrayFrom: [`const a=new Array(${MiB / 4}).fill(1);`, `Array.from(a)`],
+  newSet: [`const a=[];for(let i=0;i<${MiB / 16};i++)a.push(i);`, `new Set(a)`],
+  fromEntries: [`const a=[];for(let i=0;i<${MiB / 16};i++)a.push(["k"+i,i]);`, `Object.fromEntries(a)`],
+  objectAssign: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;`, `Object.assign({},o)`],
   objectKeys: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;`, `Object.keys(o)`],
 };
 

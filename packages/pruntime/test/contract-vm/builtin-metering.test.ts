@@ -58,6 +58,9 @@ const WORKLOADS: Record<string, [string, string]> = {
   "JSON.parse": [`const t = JSON.stringify(new Array(${K / 8}).fill("xxxxxx"));`, `JSON.parse(t)`],
   "JSON.stringify": [`const a = new Array(${K / 8}).fill("xxxxxx");`, `JSON.stringify(a)`],
   "Object.keys": [`const o = {}; for (let i = 0; i < ${K / 16}; i++) o["k" + i] = i;`, `Object.keys(o)`],
+  "Array.from": [`const a = new Array(${K}).fill(1);`, `Array.from(a)`],
+  "Object.fromEntries": [`const a = []; for (let i = 0; i < ${K / 16}; i++) a.push(["k" + i, i]);`, `Object.fromEntries(a)`],
+  "Object.assign": [`const o = {}; for (let i = 0; i < ${K / 16}; i++) o["k" + i] = i;`, `Object.assign({}, o)`],
   "Function.prototype.apply": [`const a = new Array(65000).fill(1);`, `Math.max.apply(null, a)`],
   "Reflect.apply": [`const a = new Array(65000).fill(1);`, `Reflect.apply(Math.max, null, a)`],
 };
@@ -185,6 +188,8 @@ test("wrapped builtins behave as before on ordinary inputs", () => {
     `Array.prototype.map.call("abc", (c, i) => c + i)`, `[1, , 3].map((x) => x * 2).length`, `[1, 2, 3].filter((x) => x > 1)`, `[1, 2, 3].reduce((a, b) => a + b)`,
     `[[1], [2]].flatMap((x) => x)`, `[1, 2].some((x) => x > 1) && [1, 2].every((x) => x > 0)`, `Array.prototype.slice.call({ length: 3, 1: "x" })`,
     `(() => { const out = []; [5, 6].forEach((v, i, a) => out.push(v, i, a.length)); return out; })()`,
+    `Array.from("abc")`, `Array.from({ length: 2 }, (_, i) => i * 2)`, `Array.from(new Set([1, 1, 2]))`, `Object.fromEntries([["a", 1], ["b", 2]])`,
+    `Object.assign({ a: 1 }, { b: 2 }, null, "xy")`, `(() => { const t = {}; return Object.assign(t) === t; })()`,
     `Math.max.apply(null, [1, 5, 2])`, `Reflect.apply(Math.min, null, [4, 2])`, `Reflect.construct(Array, [3]).length`,
     `[String.prototype.indexOf.length, String.prototype.indexOf.name, Array.prototype.sort.length, JSON.stringify.length, Function.prototype.apply.name]`,
     `Object.getOwnPropertyDescriptor(String.prototype, "split")`.concat(`.writable`),
