@@ -48,6 +48,11 @@ export const BUILTIN_WORKLOADS: Record<string, [string, string]> = {
   newSet: [`const a=[];for(let i=0;i<${MiB / 16};i++)a.push(i);`, `new Set(a)`],
   fromEntries: [`const a=[];for(let i=0;i<${MiB / 16};i++)a.push(["k"+i,i]);`, `Object.fromEntries(a)`],
   objectAssign: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;`, `Object.assign({},o)`],
+  newArrayBuffer: [`let b;`, `b=new ArrayBuffer(${4 * MiB})`],
+  newUint8Array: [`let b;`, `b=new Uint8Array(${4 * MiB})`],
+  newArray: [`let b;`, `b=new Array(${MiB})`],
+  objectSpread: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;let x;`, `x={...o}`],
+  arraySpread: [`const a=new Array(${MiB / 4}).fill(1);let x;`, `x=[...a]`],
   objectKeys: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;`, `Object.keys(o)`],
 };
 
