@@ -55,6 +55,10 @@ const WORKLOADS: Record<string, [string, string]> = {
   "TypedArray indexOf": [`const a = new Uint8Array(${K});`, `a.indexOf(1)`],
   "TypedArray set": [`const a = new Uint8Array(${K}); const b = new Uint8Array(${K});`, `a.set(b)`],
   "TypedArray sort": [`const a = new Uint16Array(${K / 4}); for (let i = 0; i < a.length; i++) a[i] = (i * 7919) & 65535;`, `a.sort()`],
+  "new Uint8Array": [`let b;`, `b = new Uint8Array(${4 * K})`],
+  "new ArrayBuffer": [`let b;`, `b = new ArrayBuffer(${4 * K})`],
+  "new Float64Array from an array": [`const a = new Array(${K / 2}).fill(1); let b;`, `b = new Float64Array(a)`],
+  "ArrayBuffer slice": [`const a = new ArrayBuffer(${4 * K}); let b;`, `b = a.slice(0)`],
   "JSON.parse": [`const t = JSON.stringify(new Array(${K / 8}).fill("xxxxxx"));`, `JSON.parse(t)`],
   "JSON.stringify": [`const a = new Array(${K / 8}).fill("xxxxxx");`, `JSON.stringify(a)`],
   "Object.keys": [`const o = {}; for (let i = 0; i < ${K / 16}; i++) o["k" + i] = i;`, `Object.keys(o)`],
@@ -126,6 +130,8 @@ test("contract code cannot reach an unwrapped builtin: every way to it is still 
     out.unwrappedSource = Function.prototype.toString.call(String.prototype.at);
     out.toStringSource = Function.prototype.toString.call(Function.prototype.toString);
     out.userSource = (function f(a) { return a; }).toString();
+    out.ctorSource = Function.prototype.toString.call(Uint8Array);
+    out.ctorViaInstance = new Uint8Array(1).constructor === Uint8Array && Object.getPrototypeOf(new ArrayBuffer(1)).constructor === ArrayBuffer;
     return out;
   } }`);
   assert.deepEqual(outputOf(vm.call(request(probe, "handle", {}))), {
@@ -138,6 +144,8 @@ test("contract code cannot reach an unwrapped builtin: every way to it is still 
     unwrappedSource: "function at() {\n    [native code]\n}",
     toStringSource: "function toString() {\n    [native code]\n}",
     userSource: "function f(a) { return a; }",
+    ctorSource: "function Uint8Array() {\n    [native code]\n}",
+    ctorViaInstance: true,
   });
 });
 
@@ -190,6 +198,14 @@ test("wrapped builtins behave as before on ordinary inputs", () => {
     `(() => { const out = []; [5, 6].forEach((v, i, a) => out.push(v, i, a.length)); return out; })()`,
     `Array.from("abc")`, `Array.from({ length: 2 }, (_, i) => i * 2)`, `Array.from(new Set([1, 1, 2]))`, `Object.fromEntries([["a", 1], ["b", 2]])`,
     `Object.assign({ a: 1 }, { b: 2 }, null, "xy")`, `(() => { const t = {}; return Object.assign(t) === t; })()`,
+    `[new Uint8Array(2).constructor === Uint8Array, Uint8Array.name, Uint8Array.length, Uint8Array.BYTES_PER_ELEMENT, Float64Array.BYTES_PER_ELEMENT]`,
+    `Object.getPrototypeOf(Uint8Array) === Object.getPrototypeOf(Int16Array) && Object.getPrototypeOf(new Uint8Array(1)) === Uint8Array.prototype`,
+    `(() => { class X extends Uint8Array { two() { return 2; } } const x = new X(3); return [x instanceof X, x instanceof Uint8Array, x.length, x.two(), x.slice(1) instanceof X]; })()`,
+    `Array.from(Uint8Array.from([1, 2])).concat(Array.from(Int16Array.of(3)))`, `(() => { try { Uint8Array(2); return "no"; } catch (e) { return e.name; } })()`,
+    `[ArrayBuffer.isView(new Uint8Array(1)), new ArrayBuffer(8).slice(2).byteLength, new ArrayBuffer(4).constructor === ArrayBuffer, ArrayBuffer.length]`,
+    `Array.from(new Uint8Array(new Uint16Array([257, 2])))`, `new Uint8Array(new ArrayBuffer(8), 2, 3).length`, `Array.from(new Uint8Array([1, 2]).map((x) => x * 3))`,
+    `Object.getOwnPropertyDescriptor(globalThis, "Uint8Array").writable + "/" + Object.getOwnPropertyDescriptor(Uint8Array, "prototype").writable`,
+    `(() => { try { new Uint8Array(-1); return "no"; } catch (e) { return e.name; } })()`,
     `Math.max.apply(null, [1, 5, 2])`, `Reflect.apply(Math.min, null, [4, 2])`, `Reflect.construct(Array, [3]).length`,
     `[String.prototype.indexOf.length, String.prototype.indexOf.name, Array.prototype.sort.length, JSON.stringify.length, Function.prototype.apply.name]`,
     `Object.getOwnPropertyDescriptor(String.prototype, "split")`.concat(`.writable`),
