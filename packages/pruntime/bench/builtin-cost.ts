@@ -53,6 +53,8 @@ export const BUILTIN_WORKLOADS: Record<string, [string, string]> = {
   newArray: [`let b;`, `b=new Array(${MiB})`],
   objectSpread: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;let x;`, `x={...o}`],
   arraySpread: [`const a=new Array(${MiB / 4}).fill(1);let x;`, `x=[...a]`],
+  smallJsonParse: [`const t='{"a":1}';`, `JSON.parse(t)`],
+  smallIndexOf: [`const s="hello world";`, `s.indexOf("o")`],
   objectKeys: [`const o={};for(let i=0;i<${MiB / 16};i++)o["k"+i]=i;`, `Object.keys(o)`],
 };
 

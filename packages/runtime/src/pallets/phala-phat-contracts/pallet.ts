@@ -45,8 +45,10 @@ export const CLUSTER_WORKERS_MAX = 64;
  * Builtins over big inputs: before the contract VM charged them per unit of work, a loop iteration
  * calling `s.indexOf` over 2 MiB was charged ~150 gas for ~20-30 ms, and such a loop at this cap
  * ran for hours. They are now charged per character or element (pruntime contract-vm/prelude.ts
- * BUILTIN_GAS); at 5e7 under load ~15, loops over 18 builtin classes on 2 MiB / 256 Ki-element
- * inputs took at most ~0.3 s (Object.keys, JSON.stringify, split), so the await loop still sets the cap.
+ * BUILTIN_GAS); at 5e7, loops over 18 builtin classes on 2 MiB / 256 Ki-element inputs took at
+ * most ~0.3 s under load ~15 (Object.keys, JSON.stringify, split) and ~55 ms under load ~11 (the
+ * await loop 305 ms in the same run), so the await loop still sets the cap. Still one tick each:
+ * object and array spread (`{...o}` over 65 Ki keys ~25 ms), so a loop of those can outrun it.
  * The gas limit travels encrypted in the command, so the chain cannot check it: pRuntime refuses
  * a larger one (outcome kind "gas-limit-too-high", nothing charged) and the SDK and CLI refuse it
  * before submitting. An init is unpaid and pRuntime clamps its gas to INIT_GAS_MAX (≤ this).
