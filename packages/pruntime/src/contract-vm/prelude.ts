@@ -88,10 +88,9 @@ const BUILTIN_METER_SOURCE = `
   var weakGet = WeakMap.prototype.get, weakSet = WeakMap.prototype.set;
   var fnToString = Function.prototype.toString;
   var pending = 0;
-  var meter = function (gas) {
-    pending += gas < clampMax ? gas : clampMax;
-    if (pending >= meterBatch) { var p = pending; pending = 0; host(${HostOp.meter}, p); }
-  };
+  // Past 2^53 a sum is still a deterministic double; the host gets it clamped to an exact integer.
+  var flush = function () { var p = pending; pending = 0; host(${HostOp.meter}, p < clampMax ? p : clampMax); };
+  var meter = function (gas) { pending += gas; if (pending >= meterBatch) flush(); };
   var slen = function (v) { return typeof v === "string" ? v.length : 0; };
   var alen = function (v) {
     if (v === null || v === undefined) return 0;
@@ -122,7 +121,34 @@ const BUILTIN_METER_SOURCE = `
   var wrap = function (target, key, pre, postPer, how) {
     var original = target[key];
     if (typeof original !== "function") return;
-    var holder = {
+    // The common shapes get a wrapper without the general one's branches: wrappers run on every
+    // call of these builtins, ordinary contracts included, and each branch is an interpreter tick.
+    var holder;
+    if (how === NONE && postPer === 0) {
+      holder = { [key]() { meter(pre(this, arguments)); return apply(original, this, arguments); } };
+    } else if (how === STRING_THIS && postPer === 0) {
+      holder = {
+        [key]() {
+          var self = typeof this === "string" || this === null || this === undefined ? this : StringCtor(this);
+          meter(pre(self, arguments));
+          return apply(original, self, arguments);
+        },
+      };
+    } else if (how === STRING_ARG0 && postPer === 0) {
+      holder = {
+        [key]() {
+          var self = typeof this === "string" || this === null || this === undefined ? this : StringCtor(this);
+          var args = arguments;
+          if (args.length > 0 && isObject(args[0])) {
+            var copy = [StringCtor(args[0])];
+            for (var i = 1; i < args.length; i++) copy[i] = args[i];
+            args = copy;
+          }
+          meter(pre(self, args));
+          return apply(original, self, args);
+        },
+      };
+    } else holder = {
       [key]() {
         var self = this, args = arguments, unpinned = self;
         if ((how === STRING_THIS || how === STRING_ARG0) && typeof self !== "string" && self !== null && self !== undefined) self = StringCtor(self);
@@ -152,7 +178,7 @@ const BUILTIN_METER_SOURCE = `
   };
   var wrapAll = function (target, keys, pre, postPer, how) { for (var i = 0; i < keys.length; i++) wrap(target, keys[i], pre, postPer, how); };
 
-  var search = function (s, a) { return searchCost(slen(s), slen(a[0])); };
+  var search = function (s, a) { var n = slen(s), m = slen(a[0]), c = n * m; return SCAN * n + SEARCH16 * ((c - c % 16) / 16); };
   var SP = StringCtor.prototype;
   wrapAll(SP, ["indexOf", "lastIndexOf"], search, 0, STRING_ARG0);
   wrapAll(SP, ["includes"], search, 0, STRING_THIS);
