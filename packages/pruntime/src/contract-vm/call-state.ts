@@ -173,6 +173,16 @@ export class CallState {
         case HostOp.env:
           this.charge(GAS_HOST_CALL + GAS_PER_READ_BYTE * BigInt(utf8Length(this.envJson)));
           return this.envJson;
+        case HostOp.meter: {
+          // The prelude's builtin metering (prelude.ts): gas it computed from input sizes.
+          const gas = args.number(1);
+          if (!Number.isSafeInteger(gas) || gas < 0) {
+            this.setFatal("internal", `builtin metering reported ${gas} gas`);
+            throw new HostRefusal("Error", "invalid builtin metering");
+          }
+          this.charge(GAS_HOST_CALL + BigInt(gas));
+          return undefined;
+        }
         case HostOp.finish: {
           if (this.finished === undefined) this.finished = { tag: args.number(1), text: args.string(2) };
           return undefined;

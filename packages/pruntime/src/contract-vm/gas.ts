@@ -8,6 +8,8 @@
  *         + CODE_BYTE × bundle bytes + INPUT_BYTE × input bytes + OUTPUT_BYTE × output bytes
  *         + INTERRUPT × interrupt callbacks
  *         + Σ host calls (HOST_CALL + per-byte charges)
+ *         + metered builtins: per character or element of their input or output, reported by
+ *           the prelude in batches (prelude.ts BUILTIN_GAS, BUILTIN_METER_BATCH_GAS)
  *
  *         (interrupt callbacks: every one but the first)
  *

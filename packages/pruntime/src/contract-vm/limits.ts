@@ -6,7 +6,7 @@
 
 /**
  * QuickJS heap per call. Counts everything the call's runtime allocates (dlmalloc chunk
- * sizes, see wasm-patch.ts part 3), about 0.1 MiB of which is the set-up context every call
+ * sizes, see wasm-patch.ts part 3), about 0.2 MiB of which is the set-up context every call
  * starts from (sandbox.ts).
  * 16 MiB holds any reasonable contract working set (state lives in host storage, not in
  * the heap) while bounding what a hostile contract can make a worker allocate per call.

@@ -42,9 +42,13 @@ export const CLUSTER_WORKERS_MAX = 64;
  * set the cap: 5e7 gas is ~0.3 s of them on a quiet machine and ~1 s under today's contention,
  * and ~25 ms of the plain infinite loop. It equals a query's budget and INIT_GAS_MAX, is 5× the
  * CLI's default command gas, and a token transfer uses under 1e6.
- * Caveat, measured the same way: a loop iteration calling a builtin on a large string
- * (`s.indexOf` over 2 MiB) is charged ~150 gas (3 interpreter ticks) for ~20-30 ms of work, so a
- * loop of them at this cap would run for hours: the cap bounds metered work only (docs/interfaces.md).
+ * Builtins over big inputs: before the contract VM charged them per unit of work, a loop iteration
+ * calling `s.indexOf` over 2 MiB was charged ~150 gas for ~20-30 ms, and such a loop at this cap
+ * ran for hours. They are now charged per character or element (pruntime contract-vm/prelude.ts
+ * BUILTIN_GAS); at 5e7, loops over 18 builtin classes on 2 MiB / 256 Ki-element inputs took at
+ * most ~0.3 s under load ~15 (Object.keys, JSON.stringify, split) and ~55 ms under load ~11 (the
+ * await loop 305 ms in the same run), so the await loop still sets the cap. Still one tick each:
+ * object and array spread (`{...o}` over 65 Ki keys ~25 ms), so a loop of those can outrun it.
  * `push_contract_message` carries the gas limit in clear and is refused with GasLimitTooHigh above
  * this (the fee is paid, no deposit moves); the limit sealed in the command must equal it, and
  * pRuntime refuses a larger sealed one too (outcome kind "gas-limit-too-high", nothing charged),
