@@ -100,6 +100,11 @@ export class PhalaContract {
   readonly #client: ContractHost;
   readonly #id: Uint8Array;
   readonly #routes = new Map<string, { epoch: number; route: Promise<QueryRoute> }>();
+  /**
+   * The worker that served this handle's last command result: it has executed that command, so
+   * asking it first lets a query see the handle's own writes (another member may lag a block).
+   */
+  #lastWriter: Hex | undefined;
 
   constructor(client: ContractHost, id: Uint8Array) {
     this.#client = client;
@@ -151,6 +156,7 @@ export class PhalaContract {
         timeoutMs: opts.resultTimeoutMs ?? this.#settings.resultTimeoutMs,
         what: "command",
       });
+      this.#lastWriter = hex(worker);
       return { ...callResult(outcome, "command"), commandId: hex(sealed.commandId), blockNumber: included.blockNumber, blockHash: included.blockHash, worker: hex(worker) };
     } finally {
       sealed.senderPrivateKey.fill(0);
@@ -227,6 +233,8 @@ export class PhalaContract {
     let candidates = route.candidates;
     if (opts.worker === undefined) {
       candidates = rotated(candidates);
+      const writer = candidates.findIndex((c) => hex(c.pubkey) === this.#lastWriter);
+      if (writer > 0) candidates = [candidates[writer], ...candidates.slice(0, writer), ...candidates.slice(writer + 1)];
       if (opts.endpoint !== undefined) candidates = [{ ...candidates[0], url: opts.endpoint }];
     }
     const cert = this.#client.certificates.get(signer, ttlMs);

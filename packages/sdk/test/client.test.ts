@@ -114,6 +114,19 @@ test("instantiate times out with a clear error when the cluster never publishes 
   await assert.rejects(deploy(), refusedWith("CONTRACT_KEY_TIMEOUT", "worker", /public key did not appear on chain within 1500 ms/));
 });
 
+test("after a send, queries on the same handle go first to the worker that served its result (it has executed the write)", async () => {
+  const contract = client.contract(await deploy());
+  fake.serving = [w2];
+  const sent = await contract.send(alice, { op: "add" }, { gasLimit: 50_000 });
+  assert.equal(sent.worker, toHex(member2.identity));
+  for (let i = 0; i < 8; i++) assert.equal((await contract.queryDetailed(alice, { op: "list", i })).worker, toHex(member2.identity));
+  // A handle that sent nothing spreads its queries over the members.
+  const fresh = client.contract(contract.id);
+  const seen = new Set<string>();
+  for (let i = 0; i < 32 && seen.size < 2; i++) seen.add((await fresh.queryDetailed(alice, { op: "list", i })).worker);
+  assert.equal(seen.size, 2);
+});
+
 test("send: the command is encrypted on chain, the result is read from a worker and decrypted", async () => {
   const contract = client.contract(await deploy());
   fake.execute = (command, sender) => {
