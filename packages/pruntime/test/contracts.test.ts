@@ -503,3 +503,41 @@ test("runaway contracts stop at their gas or memory limit with the same gas on b
   assertSameState(net, ledger);
   assertSameState(net, bad);
 });
+
+test("a checkpoint after one small command writes the same bytes whether the contract holds 0 or 4 MiB", () => {
+  const filler = utf8(`var __contract = { default: {
+    init() { return null; },
+    handle(cmd) {
+      if (cmd.op === "fill") { for (let i = 0; i < 16; i++) __phala_host.storageSet("big " + cmd.n + " " + i, "x".repeat(65536)); }
+      if (cmd.op === "bump") __phala_host.storageSet("counter", String(cmd.n));
+      return null;
+    },
+  } };`);
+  const fillerHash = blake2b256(filler);
+  const measure = (fills: number) => {
+    const net = network();
+    net.sim.block([], { raw: [clusterEvent({ tag: "CodeUploaded", value: { cluster: net.cluster, code_hash: fillerHash, uploader: alice.accountId, code: filler } })] });
+    const d = deploy(net, "filler", null, fillerHash);
+    for (let n = 0; n < fills; n++) {
+      const c = command(alice.accountId, d.contractEcdh, d.contract, { op: "fill", n }, 10n * GAS, `fill ${n}`);
+      send(net, [c]);
+      assert.equal(resultOf(net.w1, d, c).error?.message, undefined);
+    }
+    net.w1.core.checkpoint();
+    const held = net.w1.core.contractInfo(d.contract)!.storageBytes;
+    const appended = () => [...net.w1.sealer.storeFiles.values()].reduce((n, f) => n + f.bytesAppended, 0);
+    const before = appended();
+    send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "bump", n: 7 }, GAS, "bump")]);
+    net.w1.core.checkpoint();
+    // The restarted worker reads the state back from the sealed store.
+    const restarted = open(3, net.w1.sealer);
+    assert.deepEqual(restarted.core.contractInfo(d.contract)!.stateHash, net.w1.core.contractInfo(d.contract)!.stateHash);
+    return { held, store: appended() - before, header: net.w1.sealer.files.get("checkpoint")!.length };
+  };
+  const empty = measure(0);
+  const full = measure(4);
+  assert.ok(full.held >= 4 * 1024 * 1024, `the contract holds ${full.held} bytes`);
+  assert.equal(full.store, empty.store, "the store record holds the one changed key and the result only");
+  assert.ok(full.store < 1024, `${full.store} bytes written to the store`);
+  assert.equal(full.header, empty.header, "the sealed checkpoint does not grow with storage");
+});
