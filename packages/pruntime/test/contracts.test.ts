@@ -21,7 +21,9 @@ import {
 } from "@phala-ts/runtime/phala";
 import { PruntimeError } from "../src/errors.ts";
 import { QUERY_CERT_LIFETIME_MAX_MS } from "../src/limits.ts";
-import { loadCheckpoint } from "../src/checkpoint.ts";
+import { CHECKPOINT_SEALED_NAME, CheckpointV2, loadCheckpoint } from "../src/checkpoint.ts";
+import { LoadedContractState } from "../src/contract-store-entries.ts";
+import { SealedStore } from "../src/sealed-store.ts";
 import { clusterSecretOf, publicKeysOf } from "../src/key-shares.ts";
 import type { ContractRunner } from "../src/contract-runner.ts";
 import { PruntimeCore } from "../src/pruntime.ts";
@@ -540,4 +542,58 @@ test("a checkpoint after one small command writes the same bytes whether the con
   assert.equal(full.store, empty.store, "the store record holds the one changed key and the result only");
   assert.ok(full.store < 1024, `${full.store} bytes written to the store`);
   assert.equal(full.header, empty.header, "the sealed checkpoint does not grow with storage");
+});
+
+test("a restart refuses a contract store rolled back to an older checkpoint's, and loads the matching one", () => {
+  const net = network();
+  const d = deploy(net, "ledger");
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "r1")]);
+  net.w1.core.checkpoint();
+  const older = new Map([...net.w1.sealer.storeFiles].map(([name, f]) => [name, f.bytes.slice()]));
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 2 }, GAS, "r2")]);
+  net.w1.core.checkpoint();
+  const newer = new Map([...net.w1.sealer.storeFiles].map(([name, f]) => [name, f.bytes.slice()]));
+  // The operator puts back the store of the first checkpoint beside the newer sealed checkpoint.
+  for (const [name, bytes] of older) net.w1.sealer.storeFiles.get(name)!.bytes = bytes;
+  assert.throws(() => open(3, net.w1.sealer), refusedWith("STORE_ROLLED_BACK"));
+  for (const [name, bytes] of newer) net.w1.sealer.storeFiles.get(name)!.bytes = bytes;
+  const again = open(3, net.w1.sealer);
+  assert.deepEqual(again.core.contractInfo(d.contract)!.stateHash, net.w1.core.contractInfo(d.contract)!.stateHash);
+});
+
+test("a format-2 checkpoint (storage and results inline) loads, and its state moves to the sealed store at the next checkpoint", () => {
+  const net = network();
+  const d = deploy(net, "ledger");
+  const c = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 5 }, GAS, "r1");
+  send(net, [c]);
+  net.w1.core.checkpoint();
+  const sealer = net.w1.sealer;
+  // Rewrite what pRuntime sealed as the format-2 checkpoint an older pRuntime would have.
+  const saved = loadCheckpoint(sealer)!;
+  const chain = saved.chain!;
+  const state = new LoadedContractState();
+  SealedStore.open(sealer, chain.store!, state.add);
+  const v2 = {
+    ...saved,
+    version: 2,
+    chain: {
+      ...chain,
+      contracts: {
+        clusters: chain.contracts.clusters,
+        contracts: chain.contracts.contracts.map((x) => ({ ...x, storage: (state.storage.get(toHex(x.id).slice(2)) ?? []).sort((a, b) => (a.key < b.key ? -1 : 1)) })),
+        results: state.results.sort((a, b) => (a.seq < b.seq ? -1 : 1)).map((r) => ({ contract: r.contract, command_id: r.commandId, result: r.result })),
+      },
+    },
+  };
+  sealer.files.set(CHECKPOINT_SEALED_NAME, CheckpointV2.codec.enc(v2));
+  sealer.storeFiles.clear();
+  const migrated = open(3, sealer);
+  const hash = net.w1.core.contractInfo(d.contract)!.stateHash;
+  assert.deepEqual(migrated.core.contractInfo(d.contract)!.stateHash, hash);
+  assert.deepEqual(migrated.core.commandResult(d.contract, c.commandId), net.w1.core.commandResult(d.contract, c.commandId));
+  migrated.core.checkpoint();
+  assert.equal(loadCheckpoint(sealer)!.version, 3);
+  const reopened = open(3, sealer);
+  assert.deepEqual(reopened.core.contractInfo(d.contract)!.stateHash, hash);
+  assert.deepEqual(reopened.core.commandResult(d.contract, c.commandId), net.w1.core.commandResult(d.contract, c.commandId));
 });
