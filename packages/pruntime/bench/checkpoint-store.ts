@@ -8,7 +8,7 @@
  * state size: checkpoint time (median and best of RUNS) and bytes written (store record plus
  * sealed header), beside the old way (all state re-encoded and re-sealed in one file) at the
  * sizes where that is still quick to run, and the time a restart takes to load the store.
- *   node --import tsx packages/pruntime/bench/checkpoint-store.ts [sizesMiB=10,100,1024] [changes=100] [runs=7]
+ *   node --import tsx packages/pruntime/bench/checkpoint-store.ts [sizesMiB=10,100,1024] [changes=100] [runs=7] [fullResealMaxMiB=100]
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +23,7 @@ const ENTRY_BYTES = STORAGE_VALUE_BYTES_MAX;
 const FILL_RECORD_BYTES = 64 * 1024 * 1024;
 /** The sealed header's non-store part: keys, light client, egress, clusters, balances (a few KiB in the tests). */
 const HEADER_REST_BYTES = 4096;
-/** Sizes at which the old full re-seal is also measured (above them it takes too long to repeat). */
+/** Default largest size at which the old full re-seal is also measured (above it, it takes long and needs ~3× the state in memory). */
 const FULL_RESEAL_MAX_MIB = 100;
 
 export interface CheckpointStoreBenchResult {
@@ -45,7 +45,7 @@ function entry(i: number, fill: number): StoreChange {
   return { key: utf8(`contract-0/key-${i}`), value };
 }
 
-export function benchCheckpointStore(stateMiB: number, changes = 100, runs = 7): CheckpointStoreBenchResult {
+export function benchCheckpointStore(stateMiB: number, changes = 100, runs = 7, fullResealMaxMiB = FULL_RESEAL_MAX_MIB): CheckpointStoreBenchResult {
   const dir = mkdtempSync(join(tmpdir(), "pruntime-bench-store-"));
   try {
     const sealer = new DevSealer(dir);
@@ -79,7 +79,7 @@ export function benchCheckpointStore(stateMiB: number, changes = 100, runs = 7):
     }
     let fullResealMedianMs: number | undefined;
     let fullResealBytes: number | undefined;
-    if (stateMiB <= FULL_RESEAL_MAX_MIB) {
+    if (stateMiB <= fullResealMaxMiB) {
       // The old checkpoint: every value re-encoded into one buffer and sealed as one file.
       const full: number[] = [];
       for (let run = 0; run < Math.min(runs, 3); run++) {
@@ -107,9 +107,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = (process.argv[2] ?? "10,100,1024").split(",").map(Number);
   const changes = Number(process.argv[3] ?? 100);
   const runs = Number(process.argv[4] ?? 7);
+  const fullResealMaxMiB = Number(process.argv[5] ?? FULL_RESEAL_MAX_MIB);
   console.log(`checkpoint after ${changes} small changes, ${runs} runs, entries of ${ENTRY_BYTES} bytes, on ${tmpdir()} with fsync`);
   for (const mib of sizes) {
-    const r = benchCheckpointStore(mib, changes, runs);
+    const r = benchCheckpointStore(mib, changes, runs, fullResealMaxMiB);
     const full = r.fullResealMedianMs === undefined ? "not run" : `${r.fullResealMedianMs.toFixed(1)} ms, ${r.fullResealBytes} bytes`;
     console.log(
       `${String(mib).padStart(5)} MiB: checkpoint median ${r.medianMs.toFixed(2)} ms, best ${r.bestMs.toFixed(2)} ms, ${r.bytesWritten} bytes written | old full re-seal: ${full} | restart load ${r.loadMs.toFixed(0)} ms`,
