@@ -597,3 +597,44 @@ test("a format-2 checkpoint (storage and results inline) loads, and its state mo
   assert.deepEqual(reopened.core.contractInfo(d.contract)!.stateHash, hash);
   assert.deepEqual(reopened.core.commandResult(d.contract, c.commandId), net.w1.core.commandResult(d.contract, c.commandId));
 });
+
+test("a crash after the store record but before the checkpoint header: the restart resumes from the previous checkpoint in step with the other member", () => {
+  class CrashingSealer extends MemorySealer {
+    crash = false;
+    override seal(name: string, plaintext: Uint8Array): void {
+      if (this.crash && name === CHECKPOINT_SEALED_NAME) throw new PruntimeError("SEAL_IO", "the disk went away (test)");
+      super.seal(name, plaintext);
+    }
+  }
+  const sealer = new CrashingSealer();
+  const net = network();
+  // Swap w1 for a member on the crashing sealer, synced from the same chain.
+  const idx = net.sim.nodes.indexOf(net.w1.core);
+  const w1 = open(3, sealer);
+  w1.core.init(net.sim.chain.genesisHeader);
+  w1.core.sync(net.sim.chain.batch(1, net.sim.chain.height));
+  net.sim.nodes[idx] = w1.core;
+  net.w1 = w1;
+  const d = deploy(net, "ledger");
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "r1")]);
+  net.w1.core.checkpoint();
+  const committed = [...sealer.storeFiles.values()].map((f) => f.bytes.length);
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 2 }, GAS, "r2")]);
+  sealer.crash = true;
+  assert.throws(() => net.w1.core.checkpoint(), refusedWith("CHECKPOINT_FAILED"));
+  assert.ok([...sealer.storeFiles.values()].some((f, i) => f.bytes.length > committed[i]), "the store record was written before the header failed");
+  sealer.crash = false;
+  const restarted = open(3, sealer);
+  assert.ok(restarted.core.status().syncedHeight < net.sim.chain.height);
+  restarted.core.sync(net.sim.chain.batch(restarted.core.status().syncedHeight + 1, net.sim.chain.height));
+  net.sim.nodes[idx] = restarted.core;
+  net.w1 = restarted;
+  assertSameState(net, d);
+  const c = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 3 }, GAS, "r3");
+  send(net, [c]);
+  assert.deepEqual(JSON.parse(resultOf(net.w1, d, c).output), { count: 6 });
+  assertSameState(net, d);
+  // The next checkpoint continues the store where the last complete one ended.
+  net.w1.core.checkpoint();
+  assert.deepEqual(open(3, sealer).core.contractInfo(d.contract)!.stateHash, net.w2.core.contractInfo(d.contract)!.stateHash);
+});
