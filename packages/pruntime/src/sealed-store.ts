@@ -11,8 +11,8 @@
  * position, another record or another key's place fails authentication, and so does an older
  * value of a key replayed over a newer one. Keys are inside the ciphertext (they reveal what a
  * contract stores), so an entry is bound to its key by being authenticated as a whole.
- * Whole-store rollback: every record extends a running hash (blake2b-256 of the previous hash
- * and the record's bytes); the sealed checkpoint names the file, its committed length, the last
+ * Whole-store rollback: every record extends a running hash (blake2b-256 of the previous hash,
+ * the record header and each frame's length, nonce and tag); the sealed checkpoint names the file, its committed length, the last
  * generation and that hash (StoreCommitment), and a store that does not reach exactly that is
  * refused. Bytes past the committed length are a checkpoint that crashed before its header was
  * sealed: they are cut off, so a restart resumes from the last complete checkpoint.
@@ -100,6 +100,16 @@ function u64le(n: bigint): Uint8Array {
 
 function associatedData(generation: bigint, index: number, count: number): Uint8Array {
   return concatBytes(ENTRY_DOMAIN, u64le(generation), u32le(index), u32le(count));
+}
+
+/**
+ * What the running hash takes of a frame: its nonce and GCM tag. The tag already authenticates
+ * the ciphertext under the store key, so no other frame with this nonce and tag decrypts (that
+ * would be a GCM forgery); hashing 28 bytes instead of the whole frame keeps a restart's cost
+ * to decryption alone.
+ */
+function frameBinding(frame: Uint8Array): Uint8Array {
+  return concatBytes(frame.subarray(0, AES_GCM_NONCE_LENGTH), frame.subarray(frame.length - AES_GCM_TAG_LENGTH));
 }
 
 function encodeEntry(change: StoreChange): Uint8Array {
@@ -218,7 +228,7 @@ export class SealedStore {
         }
         const frame = reader.take(frameLength);
         if (frame === undefined) throw corrupted(commitment.file, `is truncated in generation ${gen}`);
-        hashParts.push(lenBytes.slice(), blake2b256(frame));
+        hashParts.push(lenBytes.slice(), frameBinding(frame));
         let plain: Uint8Array;
         try {
           plain = aesGcmDecrypt(store.#key, frame.subarray(0, AES_GCM_NONCE_LENGTH), associatedData(gen, index, count), frame.subarray(AES_GCM_NONCE_LENGTH));
@@ -326,7 +336,7 @@ export class SealedStore {
       const frame = concatBytes(nonce, sealed);
       const len = u32le(frame.length);
       chunks.push(len, frame);
-      hashParts.push(len, blake2b256(frame));
+      hashParts.push(len, frameBinding(frame));
       sizes.push(FRAME_LENGTH_BYTES + frame.length);
       bytes += FRAME_LENGTH_BYTES + frame.length;
     }
