@@ -56,6 +56,8 @@ export interface AppendFile {
 /** Files the store can open by name, and the key it seals with (derived from the sealing key). */
 export interface StoreBackend {
   storeFile(name: string): AppendFile;
+  /** Names of the store files that exist. */
+  storeFileNames(): string[];
   storeKey(): Uint8Array;
 }
 
@@ -191,6 +193,7 @@ export class SealedStore {
   static create(backend: StoreBackend): SealedStore {
     const file = backend.storeFile(FIRST_FILE);
     file.truncate(0);
+    removeOthers(backend, FIRST_FILE);
     return new SealedStore(backend, file, { file: FIRST_FILE, generation: 0n, length: 0n, hash: ZERO_HASH.slice() });
   }
 
@@ -249,6 +252,8 @@ export class SealedStore {
       throw rolledBack(commitment.file, `ends at generation ${generation ?? 0n}, not the committed ${commitment.generation}, or its contents differ from what was committed`);
     }
     if (size > length) file.truncate(length);
+    // A compaction that crashed after its checkpoint was sealed leaves the old file behind.
+    removeOthers(backend, commitment.file);
     for (const [id, e] of live) {
       store.#liveSizes.set(id, e.sealedBytes);
       store.#liveBytes += e.sealedBytes;
@@ -342,6 +347,11 @@ export class SealedStore {
     }
     return { chunks, bytes, sizes, changes, hash: blake2b256(concatBytes(...hashParts)) };
   }
+}
+
+/** Deletes every store file but `keep`: no sealed checkpoint names them. */
+function removeOthers(backend: StoreBackend, keep: string): void {
+  for (const name of backend.storeFileNames()) if (name !== keep) backend.storeFile(name).remove();
 }
 
 function decodeEntry(plain: Uint8Array, file: string): StoreChange {

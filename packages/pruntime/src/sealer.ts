@@ -148,6 +148,17 @@ export class DevSealer implements Sealer {
     return deriveSecret(this.#key, STORE_KEY_LABEL);
   }
 
+  storeFileNames(): string[] {
+    try {
+      return readdirSync(this.dataDir)
+        .filter((f) => f.endsWith(STORE_SUFFIX))
+        .map((f) => f.slice(0, -STORE_SUFFIX.length))
+        .filter((n) => NAME_PATTERN.test(n));
+    } catch (e) {
+      throw ioError("listing", this.dataDir, e);
+    }
+  }
+
   storeFile(name: string): AppendFile {
     checkName(name);
     return new DiskAppendFile(this.dataDir, join(this.dataDir, name + STORE_SUFFIX));

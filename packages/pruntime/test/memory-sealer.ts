@@ -51,6 +51,10 @@ export class MemorySealer implements Sealer {
     return this.#storeKey.slice();
   }
 
+  storeFileNames(): string[] {
+    return [...this.storeFiles].filter(([, f]) => !f.removed).map(([name]) => name);
+  }
+
   storeFile(name: string): AppendFile {
     let f = this.storeFiles.get(name);
     if (f === undefined) this.storeFiles.set(name, (f = new MemoryAppendFile()));

@@ -210,3 +210,20 @@ test("on disk: entries are sealed under a subkey of the sealing key, and another
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a compaction that crashed after its checkpoint was sealed: the restart deletes the old file", () => {
+  const sealer = new MemorySealer();
+  const store = SealedStore.create(sealer);
+  const value = "z".repeat(1024 * 1024);
+  let c = store.commitment;
+  for (let i = 0; c.file === "contracts-0"; i++) {
+    c = store.prepare([put("k", value + i)], () => [put("k", value + i)]);
+    if (c.file === "contracts-0") store.committed();
+  }
+  // The checkpoint naming the new file is sealed, then the process dies before committed().
+  assert.equal(sealer.storeFiles.get("contracts-0")!.removed, false);
+  const out = load(sealer, structuredClone(c));
+  assert.equal(out.size, 1);
+  assert.equal(sealer.storeFiles.get("contracts-0")!.removed, true);
+  assert.deepEqual(sealer.storeFileNames(), [c.file]);
+});
