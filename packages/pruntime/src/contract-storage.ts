@@ -2,6 +2,8 @@
  * One contract's committed key/value state (ARCHITECTURE §7): host-side, never in the
  * JavaScript heap between calls, sealed at rest as part of the checkpoint. Calls run against
  * an overlay and their writes are applied here only when the call succeeded and paid.
+ * The keys changed since the last checkpoint are tracked, so a checkpoint seals only those
+ * into the sealed store (sealed-store.ts).
  */
 import { blake2b256 } from "@phala-ts/primitives";
 import { T } from "@phala-ts/runtime/types";
@@ -40,11 +42,36 @@ export class ContractStorage {
     keys: (prefix, limit) => this.settledKeys(prefix, limit),
   };
 
-  constructor(entries: Iterable<{ key: string; value: string }> = []) {
+  /** Keys changed (set or removed) since the last `takeChanges()`. */
+  readonly #dirty = new Set<string>();
+
+  /** `unsaved`: the entries are not in the sealed store yet (migrated from an inline checkpoint). */
+  constructor(entries: Iterable<{ key: string; value: string }> = [], unsaved = false) {
     for (const e of entries) {
       this.#items.set(e.key, e.value);
       this.#bytes += sizeOf(e.key, e.value);
+      if (unsaved) this.#dirty.add(e.key);
     }
+  }
+
+  /** Loads one entry from the sealed store (restart): not a change. */
+  load(key: string, value: string): void {
+    const old = this.#items.get(key);
+    if (old !== undefined) this.#bytes -= sizeOf(key, old);
+    this.#items.set(key, value);
+    this.#bytes += sizeOf(key, value);
+    this.#hash = undefined;
+  }
+
+  /** Changes since the last call, sorted by key: a value, or undefined for a removal. */
+  takeChanges(): [string, string | undefined][] {
+    const keys = [...this.#dirty].sort();
+    this.#dirty.clear();
+    return keys.map((k) => [k, this.#items.get(k)]);
+  }
+
+  get changed(): number {
+    return this.#dirty.size;
   }
 
   get(key: string): string | undefined {
@@ -90,6 +117,7 @@ export class ContractStorage {
     for (const [k, v] of writes) {
       const old = this.#items.get(k);
       if (!this.#before.has(k)) this.#before.set(k, old);
+      this.#dirty.add(k);
       if (old !== undefined) this.#bytes -= sizeOf(k, old);
       if (v === undefined) this.#items.delete(k);
       else {
@@ -130,6 +158,7 @@ export class ContractStorage {
   }
 
   clear(): void {
+    for (const k of this.#items.keys()) this.#dirty.add(k);
     this.#before.clear();
     this.#items.clear();
     this.#bytes = 0;

@@ -63,6 +63,9 @@ import {
 } from "@phala-ts/runtime/phala";
 import { CodeStore } from "./code-store.ts";
 import { CommandResults, StoredResults } from "./command-results.ts";
+import { LoadedContractState, resultChange, storageChange } from "./contract-store-entries.ts";
+import type { StoreChange } from "./sealed-store.ts";
+import { PruntimeError } from "./errors.ts";
 import type { CallMode, CallOrigin, ContractCallResult, ContractRunner, StorageReader } from "./contract-runner.ts";
 import { ContractStorage, StorageEntries, decodeUtf8, type StorageWrites } from "./contract-storage.ts";
 import type { BlockInfo, Dispatcher } from "./dispatcher.ts";
@@ -113,15 +116,63 @@ export const ContractsSnapshot = T.struct(["phala_pruntime", "ContractsSnapshot"
       /** This worker executes the contract (it held the cluster key when it was instantiated). */
       running: T.bool,
       commands: T.u64,
+    }),
+  ),
+});
+export type ContractsSnapshotValue = Infer<typeof ContractsSnapshot>;
+
+export function emptyContractsSnapshot(): ContractsSnapshotValue {
+  return { clusters: [], contracts: [] };
+}
+
+/**
+ * Checkpoint format 2 held every contract's storage and all results inline; format 3 keeps them
+ * in the sealed store (sealed-store.ts). A format-2 checkpoint loads as format 3 plus its
+ * inline state, which the next checkpoint writes to the store.
+ */
+export const ContractsSnapshotV2 = T.struct(["phala_pruntime", "ContractsSnapshotV2"], {
+  /** In creation order: clusters waiting for the master key get theirs published in this order. */
+  clusters: T.vec(
+    T.struct(["phala_pruntime", "ClusterSnapshot"], {
+      id: H256,
+      workers: T.vec(Key32),
+      gas_price: T.u128,
+      deposit_per_byte: T.u128,
+      deposit_per_item: T.u128,
+      /** Master-key rotation the cluster key derives from; none while the master key is not established. */
+      rotation_id: T.option(T.u32),
+      /** Public keys once the chain carried them. */
+      keys: T.option(PublicKeys),
+      /** Contracts instantiated so far = Cluster-origin messages emitted so far. */
+      contracts_instantiated: T.u64,
+      codes: T.vec(H256),
+      balances: T.vec(T.struct(["phala_pruntime", "ClusterBalance"], { account: AccountId32, amount: T.u128 })),
+      /** The cluster secret, held by members only. */
+      secret: T.option(Key32),
+    }),
+  ),
+  contracts: T.vec(
+    T.struct(["phala_pruntime", "ContractSnapshotV2"], {
+      id: H256,
+      cluster: H256,
+      code_hash: H256,
+      deployer: AccountId32,
+      /** This worker executes the contract (it held the cluster key when it was instantiated). */
+      running: T.bool,
+      commands: T.u64,
       storage: StorageEntries,
     }),
   ),
   results: StoredResults,
 });
-export type ContractsSnapshotValue = Infer<typeof ContractsSnapshot>;
+export type ContractsSnapshotV2Value = Infer<typeof ContractsSnapshotV2>;
 
-export function emptyContractsSnapshot(): ContractsSnapshotValue {
-  return { clusters: [], contracts: [], results: [] };
+/** A format-2 snapshot split into the format-3 snapshot and its inline state (all of it unsaved). */
+export function fromContractsSnapshotV2(v2: ContractsSnapshotV2Value): { snapshot: ContractsSnapshotValue; state: LoadedContractState } {
+  const state = new LoadedContractState();
+  for (const c of v2.contracts) state.storage.set(hexKey(c.id), c.storage);
+  v2.results.forEach((r, i) => state.results.push({ contract: r.contract, commandId: r.command_id, seq: BigInt(i), result: r.result }));
+  return { snapshot: { clusters: v2.clusters, contracts: v2.contracts.map(({ storage: _storage, ...c }) => c) }, state };
 }
 
 interface Cluster {
@@ -253,7 +304,17 @@ export class ContractsMachine {
   readonly #instantiatedInBlock = new Set<string>();
   #needsCheckpoint = false;
 
-  constructor(options: ContractsOptions, modules: ContractsModules, saved: ContractsSnapshotValue = emptyContractsSnapshot()) {
+  /**
+   * `stored`: storage and results read back from the sealed store; `unsaved` when they came
+   * from a format-2 checkpoint instead, so the next checkpoint writes them all to the store.
+   */
+  constructor(
+    options: ContractsOptions,
+    modules: ContractsModules,
+    saved: ContractsSnapshotValue = emptyContractsSnapshot(),
+    stored: LoadedContractState = new LoadedContractState(),
+    unsaved = false,
+  ) {
     this.#keys = options.keys;
     this.#me = options.keys.identityPublicKey;
     this.#log = options.logger;
@@ -291,7 +352,7 @@ export class ContractsMachine {
         deployer: c.deployer,
         running: c.running,
         commands: c.commands,
-        storage: new ContractStorage(c.storage),
+        storage: new ContractStorage(stored.storage.get(hexKey(c.id)) ?? [], unsaved),
         secret: undefined,
         ecdh: undefined,
       };
@@ -301,7 +362,10 @@ export class ContractsMachine {
       }
       this.#contracts.set(hexKey(c.id), contract);
     }
-    this.#results = new CommandResults(COMMAND_RESULTS_MAX, saved.results);
+    for (const id of stored.storage.keys()) {
+      if (!this.#contracts.has(id)) throw new PruntimeError("STORE_CORRUPTED", "the sealed contract store holds storage of a contract the checkpoint does not know; it belongs to another checkpoint. Restore the matching data directory");
+    }
+    this.#results = new CommandResults(COMMAND_RESULTS_MAX, stored.results, unsaved);
   }
 
   register(dispatcher: Dispatcher): void {
@@ -407,10 +471,29 @@ export class ContractsMachine {
         deployer: c.deployer,
         running: c.running,
         commands: c.commands,
-        storage: c.storage.entries(),
       })),
-      results: this.#results.snapshot(),
     };
+  }
+
+  /** Storage and results changed since the last call, for the sealed store; sorted, so the bytes written are reproducible. */
+  takeStoreChanges(): StoreChange[] {
+    const out: StoreChange[] = [];
+    for (const id of [...this.#contracts.keys()].sort()) {
+      const c = this.#contracts.get(id)!;
+      if (c.storage.changed === 0) continue;
+      for (const [k, v] of c.storage.takeChanges()) out.push(storageChange(c.id, k, v));
+    }
+    for (const r of this.#results.takeChanges()) out.push(resultChange(r.contract, r.commandId, r.saved));
+    return out;
+  }
+
+  /** Every storage entry and result held: what a compacted store is written from. */
+  *liveStoreEntries(): Iterable<StoreChange> {
+    for (const id of [...this.#contracts.keys()].sort()) {
+      const c = this.#contracts.get(id)!;
+      for (const e of c.storage.entries()) yield storageChange(c.id, e.key, e.value);
+    }
+    for (const r of this.#results.all()) yield resultChange(r.contract, r.commandId, r);
   }
 
   // ------------------------------------------------------------------------------- helpers

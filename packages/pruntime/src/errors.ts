@@ -31,6 +31,10 @@ export type PruntimeErrorCode =
   | "CHECKPOINT_INVALID"
   /** A checkpoint could not be written after state changed: the process must restart. */
   | "CHECKPOINT_FAILED"
+  /** An entry of the sealed contract store fails authentication, is truncated or malformed. */
+  | "STORE_CORRUPTED"
+  /** The sealed contract store is not the one the checkpoint names (older, replaced or cut short). */
+  | "STORE_ROLLED_BACK"
   /** Another pRuntime process holds the data directory. */
   | "DATA_DIR_LOCKED"
   | "ATTESTATION_FAILED"

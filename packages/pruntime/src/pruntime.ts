@@ -28,7 +28,9 @@ import {
   type WorkerEndpointPayloadValue,
   type WorkerRegistrationInfoValue,
 } from "@phala-ts/runtime/phala";
-import { loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue } from "./checkpoint.ts";
+import { loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT_VERSION, type CheckpointValue, type LoadedCheckpoint } from "./checkpoint.ts";
+import { LoadedContractState } from "./contract-store-entries.ts";
+import { SealedStore } from "./sealed-store.ts";
 import { CodeStore } from "./code-store.ts";
 import type { ContractRunner } from "./contract-runner.ts";
 import { ContractsMachine, type ClusterStatus, type ContractInfo } from "./contracts.ts";
@@ -103,6 +105,8 @@ export class PruntimeCore {
   readonly #queries = { nonces: new NonceCache(), certificates: new VerifiedCertificates(), envelopeKeys: new EnvelopeKeyCache(QUERY_ENVELOPE_KEYS_MAX) };
   readonly #log: Logger;
   #chain: Chain | undefined;
+  /** Contract storage and results at rest; present whenever #chain is. */
+  #store: SealedStore | undefined;
   #lastCheckpointHeight = 0;
   /** Set when state ran ahead of the sealed checkpoint and cannot be trusted to continue. */
   #failure: PruntimeError | undefined;
@@ -137,9 +141,20 @@ export class PruntimeCore {
     saved.ecdh_private_key.fill(0);
     if (saved.chain !== undefined) {
       const c = saved.chain;
+      let stored: LoadedContractState;
+      if (c.store !== undefined) {
+        stored = new LoadedContractState();
+        core.#store = SealedStore.open(modules.sealer, c.store, stored.add);
+      } else {
+        // An older format: its inline contract state goes to a new store at the next checkpoint.
+        stored = saved.inline ?? new LoadedContractState();
+        core.#store = SealedStore.create(modules.sealer);
+      }
       core.#chain = core.buildChain(
         { genesisHash: c.genesis_hash, height: c.height, hash: c.hash, validatorSet: c.validator_set, timestampMs: c.timestamp_ms },
         c,
+        stored,
+        c.store === undefined,
       );
       core.#lastCheckpointHeight = c.height;
     }
@@ -147,7 +162,7 @@ export class PruntimeCore {
     return core;
   }
 
-  private buildChain(state: LightClientState, saved?: NonNullable<CheckpointValue["chain"]>): Chain {
+  private buildChain(state: LightClientState, saved?: NonNullable<LoadedCheckpoint["chain"]>, stored?: LoadedContractState, unsaved = false): Chain {
     const me: MessageOriginValue = { tag: "Worker", value: this.keys.identityPublicKey };
     const egress = new EgressQueue(
       state.genesisHash,
@@ -166,6 +181,8 @@ export class PruntimeCore {
       { keys: this.keys, logger: this.#log.child("contracts") },
       { egress, gatekeeper, codes: this.#codes, runner: this.#runner },
       saved?.contracts,
+      stored,
+      unsaved,
     );
     contracts.register(dispatcher);
     return { lightClient: new LightClient(state), egress, dispatcher, gatekeeper, contracts };
@@ -193,6 +210,7 @@ export class PruntimeCore {
         details: { genesisHash: this.#chain.lightClient.state.genesisHash, offered: state.genesisHash },
       });
     }
+    this.#store = SealedStore.create(this.#sealer);
     this.#chain = this.buildChain(state);
     this.#lastCheckpointHeight = 0;
     this.checkpoint();
@@ -273,27 +291,32 @@ export class PruntimeCore {
     // Mid-batch, contract state is ahead of the light client: a restart would run commands twice.
     assert.ok(this.#syncing === undefined, "a checkpoint is sealed only between batches (await idle() first)");
     const chain = this.#chain;
+    const store = this.#store;
     const secrets = this.keys.exportSecrets();
-    const value: CheckpointValue = {
-      version: CHECKPOINT_FORMAT_VERSION,
-      identity_seed: secrets.identitySeed,
-      ecdh_private_key: secrets.ecdhPrivateKey,
-      chain:
-        chain === undefined
-          ? undefined
-          : {
-              genesis_hash: chain.lightClient.state.genesisHash,
-              height: chain.lightClient.state.height,
-              hash: chain.lightClient.state.hash,
-              timestamp_ms: chain.lightClient.state.timestampMs,
-              validator_set: chain.lightClient.state.validatorSet,
-              egress: chain.egress.snapshot().map((e) => ({ origin: e.origin, chain_count: e.chainCount, next_sequence: e.nextSequence, dropped: e.dropped, pending: e.pending })),
-              gatekeeper: chain.gatekeeper.snapshot(),
-              contracts: chain.contracts.snapshot(),
-            },
-    };
+    let value: CheckpointValue | undefined;
     try {
+      value = {
+        version: CHECKPOINT_FORMAT_VERSION,
+        identity_seed: secrets.identitySeed,
+        ecdh_private_key: secrets.ecdhPrivateKey,
+        chain:
+          chain === undefined || store === undefined
+            ? undefined
+            : {
+                genesis_hash: chain.lightClient.state.genesisHash,
+                height: chain.lightClient.state.height,
+                hash: chain.lightClient.state.hash,
+                timestamp_ms: chain.lightClient.state.timestampMs,
+                validator_set: chain.lightClient.state.validatorSet,
+                egress: chain.egress.snapshot().map((e) => ({ origin: e.origin, chain_count: e.chainCount, next_sequence: e.nextSequence, dropped: e.dropped, pending: e.pending })),
+                gatekeeper: chain.gatekeeper.snapshot(),
+                contracts: chain.contracts.snapshot(),
+                // First the changed entries, durably; the checkpoint naming them is sealed after.
+                store: store.prepare(chain.contracts.takeStoreChanges(), () => chain.contracts.liveStoreEntries()),
+              },
+      };
       saveCheckpoint(this.#sealer, value);
+      store?.committed();
     } catch (e) {
       this.#failure = new PruntimeError("CHECKPOINT_FAILED", "sealing a checkpoint failed; fix the data directory and restart pRuntime", { cause: e });
       this.#log.error("checkpoint failed", { reason: (e as Error).message });
@@ -301,9 +324,9 @@ export class PruntimeCore {
     } finally {
       secrets.identitySeed.fill(0);
       secrets.ecdhPrivateKey.fill(0);
-      for (const r of value.chain?.gatekeeper.held ?? []) r.secret.fill(0);
-      value.chain?.gatekeeper.candidate?.fill(0);
-      for (const c of value.chain?.contracts.clusters ?? []) c.secret?.fill(0);
+      for (const r of value?.chain?.gatekeeper.held ?? []) r.secret.fill(0);
+      value?.chain?.gatekeeper.candidate?.fill(0);
+      for (const c of value?.chain?.contracts.clusters ?? []) c.secret?.fill(0);
     }
     this.#lastCheckpointHeight = chain?.lightClient.state.height ?? 0;
     this.#sealedEgress = chain?.egress.pending() ?? [];

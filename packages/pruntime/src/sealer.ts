@@ -6,13 +6,14 @@
  * Writes are atomic (temp file, fsync, rename, fsync of the directory): after a crash a name
  * holds either the old or the new contents, never a mix.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { AES_GCM_NONCE_LENGTH, AES_GCM_TAG_LENGTH, EnvelopeError, aesGcmDecrypt, aesGcmEncrypt, concatBytes, utf8 } from "@phala-ts/primitives";
+import { AES_GCM_NONCE_LENGTH, AES_GCM_TAG_LENGTH, EnvelopeError, aesGcmDecrypt, aesGcmEncrypt, concatBytes, deriveSecret, utf8 } from "@phala-ts/primitives";
 import { PruntimeError } from "./errors.ts";
+import type { AppendFile, StoreBackend } from "./sealed-store.ts";
 
-export interface Sealer {
+export interface Sealer extends StoreBackend {
   /** Seals `plaintext` under `name`, replacing what was there atomically. */
   seal(name: string, plaintext: Uint8Array): void;
   /** The plaintext sealed under `name`, or undefined if nothing is; throws SEALED_CORRUPTED if it does not authenticate. */
@@ -25,6 +26,10 @@ const HEADER_LENGTH = MAGIC.length + 1;
 const SEALING_KEY_FILE = "sealing.key";
 const SEALING_KEY_LENGTH = 32;
 const SEALED_SUFFIX = ".sealed";
+/** Files of the sealed contract store (sealed-store.ts); they count as sealed data too. */
+const STORE_SUFFIX = ".sealed-log";
+/** KDF label of the contract store's key: a subkey, so store entries never share a key with sealed files. */
+export const STORE_KEY_LABEL = "pruntime_sealed_store";
 const TEMP_SUFFIX = ".tmp";
 /** Names become file names: keep them to a safe alphabet so no name escapes the data dir. */
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -114,7 +119,7 @@ export class DevSealer implements Sealer {
 
   private sealedNames(): string[] {
     try {
-      return readdirSync(this.dataDir).filter((f) => f.endsWith(SEALED_SUFFIX));
+      return readdirSync(this.dataDir).filter((f) => f.endsWith(SEALED_SUFFIX) || f.endsWith(STORE_SUFFIX));
     } catch (e) {
       throw ioError("listing", this.dataDir, e);
     }
@@ -137,6 +142,26 @@ export class DevSealer implements Sealer {
 
   private static associatedData(name: string): Uint8Array {
     return concatBytes(utf8(name), Uint8Array.of(SEALED_FORMAT_VERSION));
+  }
+
+  storeKey(): Uint8Array {
+    return deriveSecret(this.#key, STORE_KEY_LABEL);
+  }
+
+  storeFileNames(): string[] {
+    try {
+      return readdirSync(this.dataDir)
+        .filter((f) => f.endsWith(STORE_SUFFIX))
+        .map((f) => f.slice(0, -STORE_SUFFIX.length))
+        .filter((n) => NAME_PATTERN.test(n));
+    } catch (e) {
+      throw ioError("listing", this.dataDir, e);
+    }
+  }
+
+  storeFile(name: string): AppendFile {
+    checkName(name);
+    return new DiskAppendFile(this.dataDir, join(this.dataDir, name + STORE_SUFFIX));
   }
 
   seal(name: string, plaintext: Uint8Array): void {
@@ -167,6 +192,100 @@ export class DevSealer implements Sealer {
     } catch (e) {
       if (e instanceof EnvelopeError) throw corrupted("does not authenticate (it is corrupted, truncated or was sealed with another key)", e);
       throw e;
+    }
+  }
+}
+
+/** An append-only file on disk; every mutation is fsynced (and the directory, when it creates or removes the file). */
+class DiskAppendFile implements AppendFile {
+  constructor(
+    readonly dir: string,
+    readonly path: string,
+  ) {}
+
+  private syncDir(): void {
+    const dfd = openSync(this.dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  }
+
+  size(): number {
+    let fd: number;
+    try {
+      fd = openSync(this.path, "r");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+      throw ioError("opening", this.path, e);
+    }
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    try {
+      const fd = openSync(this.path, "r");
+      try {
+        const out = new Uint8Array(length);
+        let got = 0;
+        while (got < length) {
+          const n = readSync(fd, out, got, length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        return got === length ? out : out.subarray(0, got);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw ioError("reading", this.path, e);
+    }
+  }
+
+  append(chunks: readonly Uint8Array[]): void {
+    try {
+      const fd = openSync(this.path, "a", 0o600);
+      try {
+        for (const c of chunks) {
+          let off = 0;
+          while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+        }
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw ioError("appending to", this.path, e);
+    }
+  }
+
+  truncate(length: number): void {
+    try {
+      const fd = openSync(this.path, "a", 0o600);
+      try {
+        ftruncateSync(fd, length);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      // A newly created file is durable only once its directory entry is.
+      this.syncDir();
+    } catch (e) {
+      throw ioError("truncating", this.path, e);
+    }
+  }
+
+  remove(): void {
+    try {
+      rmSync(this.path, { force: true });
+      this.syncDir();
+    } catch (e) {
+      throw ioError("removing", this.path, e);
     }
   }
 }

@@ -21,7 +21,9 @@ import {
 } from "@phala-ts/runtime/phala";
 import { PruntimeError } from "../src/errors.ts";
 import { QUERY_CERT_LIFETIME_MAX_MS } from "../src/limits.ts";
-import { loadCheckpoint } from "../src/checkpoint.ts";
+import { CHECKPOINT_SEALED_NAME, CheckpointV2, loadCheckpoint } from "../src/checkpoint.ts";
+import { LoadedContractState } from "../src/contract-store-entries.ts";
+import { SealedStore } from "../src/sealed-store.ts";
 import { clusterSecretOf, publicKeysOf } from "../src/key-shares.ts";
 import type { ContractRunner } from "../src/contract-runner.ts";
 import { PruntimeCore } from "../src/pruntime.ts";
@@ -502,4 +504,137 @@ test("runaway contracts stop at their gas or memory limit with the same gas on b
   assert.deepEqual(JSON.parse(resultOf(net.w2, ledger, ok).output), { count: 1 });
   assertSameState(net, ledger);
   assertSameState(net, bad);
+});
+
+test("a checkpoint after one small command writes the same bytes whether the contract holds 0 or 4 MiB", () => {
+  const filler = utf8(`var __contract = { default: {
+    init() { return null; },
+    handle(cmd) {
+      if (cmd.op === "fill") { for (let i = 0; i < 16; i++) __phala_host.storageSet("big " + cmd.n + " " + i, "x".repeat(65536)); }
+      if (cmd.op === "bump") __phala_host.storageSet("counter", String(cmd.n));
+      return null;
+    },
+  } };`);
+  const fillerHash = blake2b256(filler);
+  const measure = (fills: number) => {
+    const net = network();
+    net.sim.block([], { raw: [clusterEvent({ tag: "CodeUploaded", value: { cluster: net.cluster, code_hash: fillerHash, uploader: alice.accountId, code: filler } })] });
+    const d = deploy(net, "filler", null, fillerHash);
+    for (let n = 0; n < fills; n++) {
+      const c = command(alice.accountId, d.contractEcdh, d.contract, { op: "fill", n }, 10n * GAS, `fill ${n}`);
+      send(net, [c]);
+      assert.equal(resultOf(net.w1, d, c).error?.message, undefined);
+    }
+    net.w1.core.checkpoint();
+    const held = net.w1.core.contractInfo(d.contract)!.storageBytes;
+    const appended = () => [...net.w1.sealer.storeFiles.values()].reduce((n, f) => n + f.bytesAppended, 0);
+    const before = appended();
+    send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "bump", n: 7 }, GAS, "bump")]);
+    net.w1.core.checkpoint();
+    // The restarted worker reads the state back from the sealed store.
+    const restarted = open(3, net.w1.sealer);
+    assert.deepEqual(restarted.core.contractInfo(d.contract)!.stateHash, net.w1.core.contractInfo(d.contract)!.stateHash);
+    return { held, store: appended() - before, header: net.w1.sealer.files.get("checkpoint")!.length };
+  };
+  const empty = measure(0);
+  const full = measure(4);
+  assert.ok(full.held >= 4 * 1024 * 1024, `the contract holds ${full.held} bytes`);
+  assert.equal(full.store, empty.store, "the store record holds the one changed key and the result only");
+  assert.ok(full.store < 1024, `${full.store} bytes written to the store`);
+  assert.equal(full.header, empty.header, "the sealed checkpoint does not grow with storage");
+});
+
+test("a restart refuses a contract store rolled back to an older checkpoint's, and loads the matching one", () => {
+  const net = network();
+  const d = deploy(net, "ledger");
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "r1")]);
+  net.w1.core.checkpoint();
+  const older = new Map([...net.w1.sealer.storeFiles].map(([name, f]) => [name, f.bytes.slice()]));
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 2 }, GAS, "r2")]);
+  net.w1.core.checkpoint();
+  const newer = new Map([...net.w1.sealer.storeFiles].map(([name, f]) => [name, f.bytes.slice()]));
+  // The operator puts back the store of the first checkpoint beside the newer sealed checkpoint.
+  for (const [name, bytes] of older) net.w1.sealer.storeFiles.get(name)!.bytes = bytes;
+  assert.throws(() => open(3, net.w1.sealer), refusedWith("STORE_ROLLED_BACK"));
+  for (const [name, bytes] of newer) net.w1.sealer.storeFiles.get(name)!.bytes = bytes;
+  const again = open(3, net.w1.sealer);
+  assert.deepEqual(again.core.contractInfo(d.contract)!.stateHash, net.w1.core.contractInfo(d.contract)!.stateHash);
+});
+
+test("a format-2 checkpoint (storage and results inline) loads, and its state moves to the sealed store at the next checkpoint", () => {
+  const net = network();
+  const d = deploy(net, "ledger");
+  const c = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 5 }, GAS, "r1");
+  send(net, [c]);
+  net.w1.core.checkpoint();
+  const sealer = net.w1.sealer;
+  // Rewrite what pRuntime sealed as the format-2 checkpoint an older pRuntime would have.
+  const saved = loadCheckpoint(sealer)!;
+  const chain = saved.chain!;
+  const state = new LoadedContractState();
+  SealedStore.open(sealer, chain.store!, state.add);
+  const v2 = {
+    ...saved,
+    version: 2,
+    chain: {
+      ...chain,
+      contracts: {
+        clusters: chain.contracts.clusters,
+        contracts: chain.contracts.contracts.map((x) => ({ ...x, storage: (state.storage.get(toHex(x.id).slice(2)) ?? []).sort((a, b) => (a.key < b.key ? -1 : 1)) })),
+        results: state.results.sort((a, b) => (a.seq < b.seq ? -1 : 1)).map((r) => ({ contract: r.contract, command_id: r.commandId, result: r.result })),
+      },
+    },
+  };
+  sealer.files.set(CHECKPOINT_SEALED_NAME, CheckpointV2.codec.enc(v2));
+  sealer.storeFiles.clear();
+  const migrated = open(3, sealer);
+  const hash = net.w1.core.contractInfo(d.contract)!.stateHash;
+  assert.deepEqual(migrated.core.contractInfo(d.contract)!.stateHash, hash);
+  assert.deepEqual(migrated.core.commandResult(d.contract, c.commandId), net.w1.core.commandResult(d.contract, c.commandId));
+  migrated.core.checkpoint();
+  assert.equal(loadCheckpoint(sealer)!.version, 3);
+  const reopened = open(3, sealer);
+  assert.deepEqual(reopened.core.contractInfo(d.contract)!.stateHash, hash);
+  assert.deepEqual(reopened.core.commandResult(d.contract, c.commandId), net.w1.core.commandResult(d.contract, c.commandId));
+});
+
+test("a crash after the store record but before the checkpoint header: the restart resumes from the previous checkpoint in step with the other member", () => {
+  class CrashingSealer extends MemorySealer {
+    crash = false;
+    override seal(name: string, plaintext: Uint8Array): void {
+      if (this.crash && name === CHECKPOINT_SEALED_NAME) throw new PruntimeError("SEAL_IO", "the disk went away (test)");
+      super.seal(name, plaintext);
+    }
+  }
+  const sealer = new CrashingSealer();
+  const net = network();
+  // Swap w1 for a member on the crashing sealer, synced from the same chain.
+  const idx = net.sim.nodes.indexOf(net.w1.core);
+  const w1 = open(3, sealer);
+  w1.core.init(net.sim.chain.genesisHeader);
+  w1.core.sync(net.sim.chain.batch(1, net.sim.chain.height));
+  net.sim.nodes[idx] = w1.core;
+  net.w1 = w1;
+  const d = deploy(net, "ledger");
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 1 }, GAS, "r1")]);
+  net.w1.core.checkpoint();
+  const committed = [...sealer.storeFiles.values()].map((f) => f.bytes.length);
+  send(net, [command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 2 }, GAS, "r2")]);
+  sealer.crash = true;
+  assert.throws(() => net.w1.core.checkpoint(), refusedWith("CHECKPOINT_FAILED"));
+  assert.ok([...sealer.storeFiles.values()].some((f, i) => f.bytes.length > committed[i]), "the store record was written before the header failed");
+  sealer.crash = false;
+  const restarted = open(3, sealer);
+  assert.ok(restarted.core.status().syncedHeight < net.sim.chain.height);
+  restarted.core.sync(net.sim.chain.batch(restarted.core.status().syncedHeight + 1, net.sim.chain.height));
+  net.sim.nodes[idx] = restarted.core;
+  net.w1 = restarted;
+  assertSameState(net, d);
+  const c = command(alice.accountId, d.contractEcdh, d.contract, { op: "add", n: 3 }, GAS, "r3");
+  send(net, [c]);
+  assert.deepEqual(JSON.parse(resultOf(net.w1, d, c).output), { count: 6 });
+  assertSameState(net, d);
+  // The next checkpoint continues the store where the last complete one ended.
+  net.w1.core.checkpoint();
+  assert.deepEqual(open(3, sealer).core.contractInfo(d.contract)!.stateHash, net.w2.core.contractInfo(d.contract)!.stateHash);
 });
