@@ -86,38 +86,38 @@ import type { Logger } from "./logger.ts";
 
 const Key32 = T.fixedBytes(32);
 
+const ClusterSnapshot = T.struct(["phala_pruntime", "ClusterSnapshot"], {
+  id: H256,
+  workers: T.vec(Key32),
+  gas_price: T.u128,
+  deposit_per_byte: T.u128,
+  deposit_per_item: T.u128,
+  /** Master-key rotation the cluster key derives from; none while the master key is not established. */
+  rotation_id: T.option(T.u32),
+  /** Public keys once the chain carried them. */
+  keys: T.option(PublicKeys),
+  /** Contracts instantiated so far = Cluster-origin messages emitted so far. */
+  contracts_instantiated: T.u64,
+  codes: T.vec(H256),
+  balances: T.vec(T.struct(["phala_pruntime", "ClusterBalance"], { account: AccountId32, amount: T.u128 })),
+  /** The cluster secret, held by members only. */
+  secret: T.option(Key32),
+});
+
+const contractFields = {
+  id: H256,
+  cluster: H256,
+  code_hash: H256,
+  deployer: AccountId32,
+  /** This worker executes the contract (it held the cluster key when it was instantiated). */
+  running: T.bool,
+  commands: T.u64,
+};
+
 export const ContractsSnapshot = T.struct(["phala_pruntime", "ContractsSnapshot"], {
   /** In creation order: clusters waiting for the master key get theirs published in this order. */
-  clusters: T.vec(
-    T.struct(["phala_pruntime", "ClusterSnapshot"], {
-      id: H256,
-      workers: T.vec(Key32),
-      gas_price: T.u128,
-      deposit_per_byte: T.u128,
-      deposit_per_item: T.u128,
-      /** Master-key rotation the cluster key derives from; none while the master key is not established. */
-      rotation_id: T.option(T.u32),
-      /** Public keys once the chain carried them. */
-      keys: T.option(PublicKeys),
-      /** Contracts instantiated so far = Cluster-origin messages emitted so far. */
-      contracts_instantiated: T.u64,
-      codes: T.vec(H256),
-      balances: T.vec(T.struct(["phala_pruntime", "ClusterBalance"], { account: AccountId32, amount: T.u128 })),
-      /** The cluster secret, held by members only. */
-      secret: T.option(Key32),
-    }),
-  ),
-  contracts: T.vec(
-    T.struct(["phala_pruntime", "ContractSnapshot"], {
-      id: H256,
-      cluster: H256,
-      code_hash: H256,
-      deployer: AccountId32,
-      /** This worker executes the contract (it held the cluster key when it was instantiated). */
-      running: T.bool,
-      commands: T.u64,
-    }),
-  ),
+  clusters: T.vec(ClusterSnapshot),
+  contracts: T.vec(T.struct(["phala_pruntime", "ContractSnapshot"], contractFields)),
 });
 export type ContractsSnapshotValue = Infer<typeof ContractsSnapshot>;
 
@@ -131,38 +131,8 @@ export function emptyContractsSnapshot(): ContractsSnapshotValue {
  * inline state, which the next checkpoint writes to the store.
  */
 export const ContractsSnapshotV2 = T.struct(["phala_pruntime", "ContractsSnapshotV2"], {
-  /** In creation order: clusters waiting for the master key get theirs published in this order. */
-  clusters: T.vec(
-    T.struct(["phala_pruntime", "ClusterSnapshot"], {
-      id: H256,
-      workers: T.vec(Key32),
-      gas_price: T.u128,
-      deposit_per_byte: T.u128,
-      deposit_per_item: T.u128,
-      /** Master-key rotation the cluster key derives from; none while the master key is not established. */
-      rotation_id: T.option(T.u32),
-      /** Public keys once the chain carried them. */
-      keys: T.option(PublicKeys),
-      /** Contracts instantiated so far = Cluster-origin messages emitted so far. */
-      contracts_instantiated: T.u64,
-      codes: T.vec(H256),
-      balances: T.vec(T.struct(["phala_pruntime", "ClusterBalance"], { account: AccountId32, amount: T.u128 })),
-      /** The cluster secret, held by members only. */
-      secret: T.option(Key32),
-    }),
-  ),
-  contracts: T.vec(
-    T.struct(["phala_pruntime", "ContractSnapshotV2"], {
-      id: H256,
-      cluster: H256,
-      code_hash: H256,
-      deployer: AccountId32,
-      /** This worker executes the contract (it held the cluster key when it was instantiated). */
-      running: T.bool,
-      commands: T.u64,
-      storage: StorageEntries,
-    }),
-  ),
+  clusters: T.vec(ClusterSnapshot),
+  contracts: T.vec(T.struct(["phala_pruntime", "ContractSnapshotV2"], { ...contractFields, storage: StorageEntries })),
   results: StoredResults,
 });
 export type ContractsSnapshotV2Value = Infer<typeof ContractsSnapshotV2>;

@@ -510,7 +510,7 @@ test("a checkpoint after one small command writes the same bytes whether the con
   const filler = utf8(`var __contract = { default: {
     init() { return null; },
     handle(cmd) {
-      if (cmd.op === "fill") { for (let i = 0; i < 16; i++) __phala_host.storageSet("big " + cmd.n + " " + i, "x".repeat(65536)); }
+      if (cmd.op === "fill") { const v = "x".repeat(65536); for (let i = 0; i < 16; i++) __phala_host.storageSet("big " + cmd.n + " " + i, v); }
       if (cmd.op === "bump") __phala_host.storageSet("counter", String(cmd.n));
       return null;
     },
