@@ -36,15 +36,21 @@ import { benchWorkerOneCore } from "./worker-one-core.ts";
 import { benchTrieRead } from "../packages/trie/bench/read.bench.ts";
 import { envInt, figure } from "./stats.ts";
 
+/**
+ * Issue 12's goals where it sets them (transfers at 1.0× one core's verification rate over
+ * 10,000 senders, 3,000 encrypted commands/s, 8,000 queries/s for one worker, `phala dev` to the
+ * first query in 4 s warm); the earlier ones elsewhere. The cold start is judged on the old 15 s.
+ */
 const GOALS = {
-  ratio: 0.5,
+  ratio: 1.0,
   p50Ms: 500,
   pruntimeEmptyBlocksPerSec: 10_000,
   pruntimeTenMsgBlocksPerSec: 2_000,
-  contractCommandsPerSec: 1_000,
+  contractCommandsPerSec: 3_000,
   queryP50Ms: 2,
-  queriesPerSec: 3_000,
-  devStartToFirstQuerySeconds: 15,
+  queriesPerSec: 8_000,
+  devStartWarmSeconds: 4,
+  devStartColdSeconds: 15,
 } as const;
 /**
  * Transfers per JSON-RPC batch in the throughput runs. A load generator (an exchange's hot
@@ -258,7 +264,7 @@ async function main(): Promise<void> {
       warm: figure(warm, { lowerIsBetter: true, digits: 1 }),
     };
     result.devStartToFirstQuerySeconds = devStart;
-    meetsGoals.devStart = devStart.cold.median <= GOALS.devStartToFirstQuerySeconds && devStart.warm.median <= GOALS.devStartToFirstQuerySeconds;
+    meetsGoals.devStart = devStart.cold.median <= GOALS.devStartColdSeconds && devStart.warm.median <= GOALS.devStartWarmSeconds;
   }
 
   result.goals = GOALS;
