@@ -32,21 +32,27 @@ const EgressCheckpoint = T.struct(["phala_pruntime", "EgressCheckpoint"], {
   pending: T.vec(SignedMessage),
 });
 
+/** What every checkpoint format starts with: the worker's own keys. */
+const keyFields = { version: T.u32, identity_seed: Key32, ecdh_private_key: Key32 };
+
+/** The chain position and replicated state every format has; the formats differ in contract state. */
+const chainFields = {
+  genesis_hash: Key32,
+  height: T.u32,
+  hash: Key32,
+  /** Timestamp.Now of the block at `height`. */
+  timestamp_ms: T.u64,
+  validator_set: ValidatorSet,
+  egress: T.vec(EgressCheckpoint),
+  gatekeeper: GatekeeperSnapshot,
+};
+
 export const Checkpoint = T.struct(["phala_pruntime", "Checkpoint"], {
-  version: T.u32,
-  identity_seed: Key32,
-  ecdh_private_key: Key32,
+  ...keyFields,
   /** Absent until /init gave the genesis header. */
   chain: T.option(
     T.struct(["phala_pruntime", "ChainCheckpoint"], {
-      genesis_hash: Key32,
-      height: T.u32,
-      hash: Key32,
-      /** Timestamp.Now of the block at `height`. */
-      timestamp_ms: T.u64,
-      validator_set: ValidatorSet,
-      egress: T.vec(EgressCheckpoint),
-      gatekeeper: GatekeeperSnapshot,
+      ...chainFields,
       contracts: ContractsSnapshot,
       /** The sealed store holding contract storage and results as of this checkpoint. */
       store: StoreCommitment,
@@ -57,21 +63,8 @@ export type CheckpointValue = Infer<typeof Checkpoint>;
 
 /** Format 2: contract storage and results inline (the checkpoint grew with all contract state). */
 export const CheckpointV2 = T.struct(["phala_pruntime", "CheckpointV2"], {
-  version: T.u32,
-  identity_seed: Key32,
-  ecdh_private_key: Key32,
-  chain: T.option(
-    T.struct(["phala_pruntime", "ChainCheckpointV2"], {
-      genesis_hash: Key32,
-      height: T.u32,
-      hash: Key32,
-      timestamp_ms: T.u64,
-      validator_set: ValidatorSet,
-      egress: T.vec(EgressCheckpoint),
-      gatekeeper: GatekeeperSnapshot,
-      contracts: ContractsSnapshotV2,
-    }),
-  ),
+  ...keyFields,
+  chain: T.option(T.struct(["phala_pruntime", "ChainCheckpointV2"], { ...chainFields, contracts: ContractsSnapshotV2 })),
 });
 
 /**

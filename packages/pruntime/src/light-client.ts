@@ -13,11 +13,11 @@ import { decodeExact } from "@phala-ts/runtime/types";
 import {
   CertificateError,
   HeaderError,
-  VALIDATOR_SET_SIZE_MAX,
   announcedValidatorSet,
   decodeCertificate,
   decodeHeader,
   headerHash,
+  validatorSetProblem,
   verifyCertificate,
   type HeaderValue,
   type ValidatorSetValue,
@@ -78,12 +78,8 @@ function announcement(header: HeaderValue, what: string): ValidatorSetValue | un
 }
 
 function checkValidatorSet(set: ValidatorSetValue, what: string): void {
-  if (set.validators.length === 0 || set.validators.length > VALIDATOR_SET_SIZE_MAX) {
-    throw new SyncError("MALFORMED", `${what} announces a validator set of ${set.validators.length} validators; 1..${VALIDATOR_SET_SIZE_MAX} are allowed`);
-  }
-  let total = 0n;
-  for (const v of set.validators) total += v.power;
-  if (total === 0n) throw new SyncError("MALFORMED", `${what} announces a validator set without voting power`);
+  const problem = validatorSetProblem(set);
+  if (problem !== undefined) throw new SyncError("MALFORMED", `${what} announces ${problem}`);
 }
 
 /** The state right after genesis: the genesis hash and the validator set its digest announces. */

@@ -13,10 +13,10 @@ import { blake2b256, bytesEqual, fromHex, toHex } from "@phala-ts/primitives";
 import {
   CertificateError,
   HeaderError,
-  VALIDATOR_SET_SIZE_MAX,
   announcedValidatorSet,
   decodeCertificate,
   decodeHeader,
+  validatorSetProblem,
   verifyCertificate,
   type HeaderValue,
   type ValidatorSetValue,
@@ -87,8 +87,8 @@ function announced(h: HeaderValue, what: string): ValidatorSetValue | undefined 
 }
 
 function checkSet(set: ValidatorSetValue, what: string): void {
-  if (set.validators.length === 0 || set.validators.length > VALIDATOR_SET_SIZE_MAX) throw unverified("set-change", `${what} announces ${set.validators.length} validators; 1..${VALIDATOR_SET_SIZE_MAX} are allowed`);
-  if (set.validators.every((v) => v.power === 0n)) throw unverified("set-change", `${what} announces a validator set without voting power`);
+  const problem = validatorSetProblem(set);
+  if (problem !== undefined) throw unverified("set-change", `${what} announces ${problem}`);
 }
 
 interface FinalityProof {

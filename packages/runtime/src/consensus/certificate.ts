@@ -47,6 +47,19 @@ export function signPrecommit(key: KeyPair, genesisHash: Uint8Array, height: num
   return key.sign(precommitPayload(genesisHash, height, round, blockHash));
 }
 
+/**
+ * Why a validator set announced in a header cannot certify anything, or undefined when it can:
+ * 1..VALIDATOR_SET_SIZE_MAX validators with some voting power. The light clients of pRuntime
+ * and the SDK refuse such an announcement, each with its own error.
+ */
+export function validatorSetProblem(set: ValidatorSetValue): string | undefined {
+  if (set.validators.length === 0 || set.validators.length > VALIDATOR_SET_SIZE_MAX) {
+    return `a validator set of ${set.validators.length} validators; 1..${VALIDATOR_SET_SIZE_MAX} are allowed`;
+  }
+  if (totalPower(set) === 0n) return "a validator set without voting power";
+  return undefined;
+}
+
 export function totalPower(set: ValidatorSetValue): bigint {
   return set.validators.reduce((s, v) => s + v.power, 0n);
 }
